@@ -1,0 +1,98 @@
+"""The `upwatch` console script: parses arguments and hands each command to its module.
+
+Exit codes: 0 success, 1 runtime failure, 2 usage or config error (3 is `probe`'s "degraded").
+Errors are one line on stderr; a traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from upwatch.errors import UpwatchError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def default_config_path() -> str:
+    return os.environ.get("UPWATCH_CONFIG") or "monitors.yaml"
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-c",
+        "--config",
+        default=None,
+        help="config file (default: $UPWATCH_CONFIG, else ./monitors.yaml)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="upwatch", description="Synthetic monitoring daemon.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    _add_config(sub.add_parser("run", help="run the daemon"))
+    check = sub.add_parser("check", help="validate the config (no network, no database)")
+    _add_config(check)
+    check.add_argument(
+        "--no-env", action="store_true", help="allow unset ${VAR}s (for image builds)"
+    )
+    probe = sub.add_parser("probe", help="run one probe now and print the result")
+    probe.add_argument("target", metavar="ID_OR_URL")
+    _add_config(probe)
+    notify = sub.add_parser("notify-test", help="send a test notification through a channel")
+    notify.add_argument("channel", metavar="CHANNEL")
+    _add_config(notify)
+    sub.add_parser("migrate", help="bring the database schema to the latest revision")
+    sub.add_parser("schema", help="print the JSON Schema of monitors.yaml")
+    status = sub.add_parser("status", help="print monitor states and open incidents")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    _add_config(status)
+    return parser
+
+
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    # Imported lazily so `upwatch check` in an image build never imports the daemon's stack.
+    if name == "check":
+        from upwatch.commands.check import run_check
+
+        return run_check
+    if name == "schema":
+        from upwatch.commands.schema import run_schema
+
+        return run_schema
+    if name == "probe":
+        from upwatch.commands.probe import run_probe
+
+        return run_probe
+    from upwatch.commands.daemon import COMMANDS
+
+    return COMMANDS[name]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "config", "unset") is None:
+        args.config = default_config_path()
+    try:
+        return _handler(args.command)(args)
+    except UpwatchError as exc:
+        if args.debug:
+            raise
+        print(str(exc) if exc.located else f"upwatch: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return EXIT_FAILURE
+    except Exception as exc:  # a bug: one line unless --debug
+        if args.debug:
+            raise
+        name = type(exc).__name__
+        print(f"upwatch: internal error: {name} (rerun with --debug)", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

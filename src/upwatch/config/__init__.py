@@ -1,0 +1,1 @@
+"""monitors.yaml: loading with line numbers, interpolation, models and errors."""

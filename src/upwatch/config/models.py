@@ -1,0 +1,391 @@
+"""The monitors.yaml language (version 1) as pydantic models.
+
+These models see the document *after* `defaults` were merged into each monitor and keys that do not
+apply to a monitor's type were dropped (see `merge.py`), so every model forbids unknown keys.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from upwatch.config.cron import CronError, split_crontab
+from upwatch.config.durations import Duration
+
+SLUG_RE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_SLUG = re.compile(SLUG_RE)
+_STATUS_CLASS = re.compile(r"^[1-5]xx$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
+_WHSEC = re.compile(r"^whsec_[A-Za-z0-9+/]+={0,2}$")
+MIB = 1024 * 1024
+
+
+def _aware(value: datetime) -> datetime:
+    # A time written without an offset is UTC, whatever status_page.timezone says.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _crontab(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            split_crontab(value)
+        except CronError as exc:
+            raise ValueError(str(exc)) from None
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "unknown time zone; use an IANA name such as UTC or Europe/Berlin"
+        ) from None
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError("must be an email address such as oncall@example.com")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Email = Annotated[str, AfterValidator(_email)]
+Slug = Annotated[str, Field(pattern=SLUG_RE)]
+Name = Annotated[str, Field(min_length=1)]
+Instant = Annotated[datetime, AfterValidator(_aware)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=False
+    )
+
+
+# ---- monitors -------------------------------------------------------------------------------
+
+
+class FieldError(ValueError):
+    """A rule about one field, raised from a model-level check; the loader reports it at `field`."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _status_codes(value: list[int | str]) -> list[int | str]:
+    for item in value:
+        if isinstance(item, int) and not 100 <= item <= 599:
+            raise ValueError("status codes are between 100 and 599")
+        if isinstance(item, str) and not _STATUS_CLASS.match(item):
+            raise ValueError('status classes are written "1xx" to "5xx"')
+    if not value:
+        raise ValueError("list at least one status code or class")
+    return value
+
+
+def _regex_compiles(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression ({exc.msg})") from None
+    return value
+
+
+StatusList = Annotated[list[int | str], AfterValidator(_status_codes)]
+
+
+class TcpExpect(Strict):
+    """Expectations every probe type understands: a slow answer is DEGRADED, not DOWN."""
+
+    response_time_under: Duration | None = None
+
+
+class DnsExpect(TcpExpect):
+    records: Annotated[list[str], Field(min_length=1)] | None = None
+
+
+class HttpExpect(TcpExpect):
+    """What an HTTP answer must look like; hard keys make it DOWN, soft ones DEGRADED."""
+
+    status: StatusList = Field(default_factory=lambda: list[int | str](["2xx"]))
+    body_contains: str | None = None
+    body_not_contains: str | None = None
+    body_regex: Annotated[str | None, AfterValidator(_regex_compiles)] = None
+    json_paths: dict[str, Any] | None = Field(default=None, alias="json")
+    cert_valid_for: Duration | None = None
+
+    def status_matches(self, code: int) -> bool:
+        for item in self.status:
+            if isinstance(item, int) and item == code:
+                return True
+            if isinstance(item, str) and str(code)[0] == item[0]:
+                return True
+        return False
+
+
+EXPECT_TYPES: dict[str, type[TcpExpect] | None] = {
+    "http": HttpExpect,
+    "tcp": TcpExpect,
+    "dns": DnsExpect,
+    "heartbeat": None,
+}
+
+
+class BasicAuth(Strict):
+    username: str
+    password: str
+
+
+class MonitorBase(Strict):
+    id: Slug
+    name: Name
+    group: str | None = None
+    description: str | None = None
+    interval: Duration = timedelta(seconds=60)
+    timeout: Duration = timedelta(seconds=10)
+    failure_threshold: Annotated[int, Field(ge=1, le=100)] = 3
+    recovery_threshold: Annotated[int, Field(ge=1, le=100)] = 1
+    retry_interval: Duration = timedelta(seconds=20)
+    escalation: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    public: bool = True
+    paused: bool = False
+
+    @model_validator(mode="after")
+    def _timing(self) -> MonitorBase:
+        if self.interval < timedelta(seconds=1):
+            raise FieldError("interval", "must be at least 1s")
+        if self.timeout <= timedelta(0):
+            raise FieldError("timeout", "must be greater than 0")
+        if self.timeout > self.interval:
+            raise FieldError("timeout", "must not be longer than the interval")
+        if self.retry_interval < timedelta(seconds=1):
+            raise FieldError("retry_interval", "must be at least 1s")
+        return self
+
+    @property
+    def escalation_policy(self) -> str | None:
+        """The policy name that notifies, or None when the monitor notifies no one."""
+        return None if self.escalation in (None, "none") else self.escalation
+
+    @property
+    def effective_retry_interval(self) -> timedelta:
+        return min(self.retry_interval, self.interval)
+
+
+class HttpMonitor(MonitorBase):
+    type: Literal["http"] = "http"
+    url: HttpUrl
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    basic_auth: BasicAuth | None = None
+    body: str | None = None
+    json_body: Any = Field(default=None, alias="json")
+    follow_redirects: bool = True
+    max_redirects: Annotated[int, Field(ge=0, le=50)] = 5
+    verify_tls: bool = True
+    max_body: Annotated[int, Field(ge=0)] = MIB
+    expect: HttpExpect = Field(default_factory=HttpExpect)
+
+    @model_validator(mode="after")
+    def _one_body(self) -> HttpMonitor:
+        if self.body is not None and self.json_body is not None:
+            raise FieldError("body", "give either body or json, not both")
+        return self
+
+
+class TcpMonitor(MonitorBase):
+    type: Literal["tcp"]
+    host: Annotated[str, Field(min_length=1)]
+    port: Annotated[int, Field(ge=1, le=65535)]
+    expect: TcpExpect = Field(default_factory=TcpExpect)
+
+
+class DnsMonitor(MonitorBase):
+    type: Literal["dns"]
+    hostname: Annotated[str, Field(min_length=1)]
+    record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
+    nameserver: str | None = None
+    port: Annotated[int, Field(ge=1, le=65535)] = 53
+    expect: DnsExpect = Field(default_factory=DnsExpect)
+
+
+class HeartbeatMonitor(MonitorBase):
+    type: Literal["heartbeat"]
+    token: Annotated[str, Field(min_length=8)]
+    grace: Duration = timedelta(minutes=5)
+
+
+def _monitor_type(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("type", "http"))
+    return str(getattr(value, "type", "http"))
+
+
+Monitor = Annotated[
+    Annotated[HttpMonitor, Tag("http")]
+    | Annotated[TcpMonitor, Tag("tcp")]
+    | Annotated[DnsMonitor, Tag("dns")]
+    | Annotated[HeartbeatMonitor, Tag("heartbeat")],
+    Discriminator(_monitor_type),
+]
+MONITOR_TYPES: dict[str, type[MonitorBase]] = {
+    "http": HttpMonitor,
+    "tcp": TcpMonitor,
+    "dns": DnsMonitor,
+    "heartbeat": HeartbeatMonitor,
+}
+
+# ---- channels -------------------------------------------------------------------------------
+
+
+class SlackChannel(Strict):
+    type: Literal["slack"]
+    webhook_url: HttpUrl
+
+
+class EmailApi(Strict):
+    provider: Literal["resend", "postmark", "sendgrid"]
+    api_key: Annotated[str, Field(min_length=1)]
+
+
+class EmailChannel(Strict):
+    type: Literal["email"]
+    smtp_url: str | None = None
+    api: EmailApi | None = None
+    from_: Email = Field(alias="from")
+    to: Annotated[list[Email], Field(min_length=1)]
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^smtps?://[^\s/]+", value):
+            raise ValueError("must be smtp://user:pass@host:587 or smtps://user:pass@host:465")
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> EmailChannel:
+        if (self.smtp_url is None) == (self.api is None):
+            raise FieldError("smtp_url", "give exactly one of smtp_url or api")
+        return self
+
+
+class WebhookChannel(Strict):
+    type: Literal["webhook"]
+    url: HttpUrl
+    secret: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, value: str | None) -> str | None:
+        if value is not None and not _WHSEC.match(value):
+            raise ValueError("must be whsec_ followed by base64 (Standard Webhooks)")
+        return value
+
+
+Channel = Annotated[SlackChannel | EmailChannel | WebhookChannel, Field(discriminator="type")]
+
+# ---- escalation, maintenance, page -----------------------------------------------------------
+
+
+class EscalationStep(Strict):
+    after: Duration = timedelta(0)
+    notify: Annotated[list[str], Field(min_length=1)]
+    repeat_every: Duration | None = None
+
+    @field_validator("repeat_every")
+    @classmethod
+    def _repeat_not_tiny(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(minutes=1):
+            raise ValueError("must be at least 1m")
+        return value
+
+
+class MaintenanceWindow(Strict):
+    name: Name
+    monitors: Annotated[list[str], Field(min_length=1)]
+    cron: Annotated[str | None, AfterValidator(_crontab)] = None
+    duration: Duration | None = None
+    start: Instant | None = None
+    end: Instant | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> MaintenanceWindow:
+        recurring = self.cron is not None or self.duration is not None
+        one_off = self.start is not None or self.end is not None
+        if recurring and one_off:
+            raise FieldError("cron", "give either cron + duration or start + end, not both")
+        if recurring and (self.cron is None or self.duration is None):
+            missing = "duration" if self.duration is None else "cron"
+            raise FieldError(missing, "a recurring window needs both cron and duration")
+        if not recurring and (self.start is None or self.end is None):
+            missing = "end" if self.start is not None else "start"
+            raise FieldError(missing, "a one-off window needs start and end (or cron + duration)")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise FieldError("end", "must be after start")
+        return self
+
+
+class Announcement(Strict):
+    title: Name
+    body: str = ""
+    severity: Literal["info", "minor", "major", "critical"] = "info"
+    start: Instant | None = None
+    end: Instant | None = None
+
+
+class StatusPage(Strict):
+    title: str = "Status"
+    description: str | None = None
+    public_url: HttpUrl | None = None
+    show_urls: bool = False
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+
+
+class Notifications(Strict):
+    templates_dir: str | None = None
+
+
+class Retention(Strict):
+    raw: Duration = timedelta(days=30)
+    rollups: Duration = timedelta(days=400)
+
+
+class Config(Strict):
+    version: Literal[1]
+    status_page: StatusPage = Field(default_factory=StatusPage)
+    channels: dict[Slug, Channel] = Field(default_factory=dict)
+    escalations: dict[Slug, Annotated[list[EscalationStep], Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    announcements: list[Announcement] = Field(default_factory=list)
+    monitors: list[Monitor]
+    notifications: Notifications = Field(default_factory=Notifications)
+    retention: Retention = Field(default_factory=Retention)
+
+    def monitor(self, monitor_id: str) -> MonitorBase | None:
+        return next((m for m in self.monitors if m.id == monitor_id), None)

@@ -1,0 +1,1 @@
+"""Monitor state, incidents, escalation and maintenance as pure functions of (state, now)."""

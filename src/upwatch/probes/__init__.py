@@ -1,0 +1,1 @@
+"""Probes: each turns a monitor definition into a ProbeResult."""

@@ -1,11 +1,50 @@
-"""Commands that need the daemon's storage: placeholders until the daemon lands."""
+"""Commands that work on the database: `run`, `migrate` and `status`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Callable
 
 from upwatch.errors import UpwatchError
+
+
+def run_daemon_command(args: argparse.Namespace) -> int:
+    from upwatch.config.loader import load_config
+    from upwatch.runtime.daemon import run_daemon
+    from upwatch.runtime.settings import Settings
+
+    loaded = load_config(args.config)  # exit 2 before anything else when the config is invalid
+    settings = Settings.from_env()
+    return asyncio.run(run_daemon(loaded, settings))
+
+
+def run_migrate(args: argparse.Namespace) -> int:
+    from upwatch.runtime.settings import Settings
+    from upwatch.store.database import create_engine, safe_url
+    from upwatch.store.migrate import head_revision, migrate
+
+    settings = Settings.from_env()
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+        except OSError as exc:
+            where = safe_url(settings.database_url)
+            raise UpwatchError(f"cannot reach the database at {where} ({exc})") from None
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    print(f"ok: database at revision {head_revision()}")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from upwatch.commands.status import show_status
+
+    return show_status(args)
 
 
 def _not_yet(args: argparse.Namespace) -> int:
@@ -13,8 +52,8 @@ def _not_yet(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "run": _not_yet,
+    "run": run_daemon_command,
     "notify-test": _not_yet,
-    "migrate": _not_yet,
-    "status": _not_yet,
+    "migrate": run_migrate,
+    "status": run_status,
 }

@@ -1,0 +1,1 @@
+"""The daemon: lifecycle, scheduling, the result pipeline and health, wired together."""

@@ -1,0 +1,260 @@
+"""Applying the engine's state machine to observations, inside the pipeline's transaction.
+
+The evaluator holds the state of the monitors this process evaluates (loaded from the database
+when it takes them, never re-announcing what the database says was announced). Changes are staged
+while a transaction runs and become the committed state only when it commits; a failed commit
+(database outage) leaves the committed state as it was, so the same observations are evaluated
+again, in order, once the database is back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upwatch.config.loader import LoadedConfig
+from upwatch.config.models import HeartbeatMonitor, HttpMonitor, MonitorBase
+from upwatch.engine import escalation
+from upwatch.engine import state as machine
+from upwatch.engine.context import MonitorContext, context_for
+from upwatch.engine.maintenance import MaintenanceSchedule
+from upwatch.engine.model import EscalationProgress, Incident, MonitorState, Transition
+from upwatch.probes.result import ProbeResult
+from upwatch.runtime.pipeline import Observation
+from upwatch.store import incidents as store
+from upwatch.store.monitors import Reconciled
+from upwatch.store.outbox import enqueue
+from upwatch.store.states import Loaded, load_states, save_states
+
+log = structlog.get_logger("upwatch.evaluator")
+
+
+def cert_expiring(monitor: MonitorBase, result: ProbeResult) -> bool:
+    if not isinstance(monitor, HttpMonitor) or result.cert_expires_at is None:
+        return False
+    limit = monitor.expect.cert_valid_for
+    return limit is not None and result.cert_expires_at - result.checked_at < limit
+
+
+class Evaluator:
+    def __init__(self, loaded: LoadedConfig) -> None:
+        self.set_config(loaded)
+        self.states: dict[str, MonitorState] = {}
+        self.progress: dict[int, EscalationProgress] = {}
+        self.created: dict[str, datetime] = {}
+        self._staged: dict[str, MonitorState] = {}
+        self._staged_progress: dict[int, EscalationProgress] = {}
+        self._resolved: set[int] = set()
+        self._first: dict[str, datetime] = {}
+
+    def set_config(self, loaded: LoadedConfig) -> None:
+        self.config = loaded.config
+        self.schedule = MaintenanceSchedule.from_config(loaded.config)
+        self.monitors = {m.id: m for m in loaded.config.monitors}
+        # A new interval or grace moves heartbeat deadlines: let on_tick derive them afresh.
+        states = getattr(self, "states", {})
+        for monitor_id, state in states.items():
+            if isinstance(self.monitors.get(monitor_id), HeartbeatMonitor):
+                states[monitor_id] = replace(state, deadline_at=None)
+
+    async def take(self, connection: AsyncConnection, monitor_ids: Iterable[str]) -> None:
+        """Start evaluating `monitor_ids`, resuming exactly from the database."""
+        found: dict[str, Loaded] = await load_states(connection, monitor_ids)
+        for monitor_id, loaded in found.items():
+            self.states[monitor_id] = loaded.state
+            self.created[monitor_id] = loaded.created_at
+            incident = loaded.state.open_incident
+            if incident is not None and incident.id is not None:
+                self.progress[incident.id] = loaded.progress or EscalationProgress()
+
+    def release(self, monitor_ids: Iterable[str]) -> None:
+        for monitor_id in monitor_ids:
+            state = self.states.pop(monitor_id, None)
+            incident = None if state is None else state.open_incident
+            if incident is not None and incident.id is not None:
+                self.progress.pop(incident.id, None)
+
+    def failing(self) -> list[str]:
+        """Monitors whose last result was down (they start on their retry interval)."""
+        return [m for m, s in self.states.items() if s.failure_run > 0]
+
+    # ---- the transaction ----------------------------------------------------------------
+
+    def _current(self, monitor_id: str) -> MonitorState | None:
+        return self._staged.get(monitor_id) or self.states.get(monitor_id)
+
+    def _context(self, monitor: MonitorBase, at: datetime) -> MonitorContext:
+        created = self.created.get(monitor.id)
+        return context_for(monitor, self.config, self.schedule, at=at, created_at=created)
+
+    async def evaluate(
+        self, connection: AsyncConnection, batch: Sequence[Observation], now: datetime
+    ) -> list[tuple[str, ProbeResult]]:
+        """Judge `batch` in order, then what time alone brings; return the results to store."""
+        rows: list[tuple[str, ProbeResult]] = []
+        for observation in batch:
+            row = await self._observe(connection, observation, now)
+            if row is not None:
+                rows.append(row)
+        rows.extend(await self._tick(connection, now))
+        await self._escalate_due(connection, now)
+        await save_states(connection, list(self._staged.values()), now)
+        return rows
+
+    @property
+    def first_results(self) -> dict[str, datetime]:
+        """Monitors that got their first result ever in this transaction."""
+        return self._first
+
+    async def _observe(
+        self, connection: AsyncConnection, observation: Observation, now: datetime
+    ) -> tuple[str, ProbeResult] | None:
+        monitor = self.monitors.get(observation.monitor_id)
+        state = self._current(observation.monitor_id)
+        if monitor is None or state is None or monitor.paused:
+            return None  # not ours (any more): archived, paused or evaluated elsewhere
+        result = observation.result
+        ctx = self._context(monitor, result.checked_at)
+        if observation.checkin:
+            moved = machine.check_in(state, ctx, result.checked_at, ok=not result.is_down)
+        else:
+            moved = machine.apply_result(
+                state, ctx, result, cert_expiring=cert_expiring(monitor, result)
+            )
+        if state.last_result_at is None:
+            self._first.setdefault(monitor.id, result.checked_at)
+        await self._apply(connection, moved, now)
+        return monitor.id, moved.result or result
+
+    async def _tick(
+        self, connection: AsyncConnection, now: datetime
+    ) -> list[tuple[str, ProbeResult]]:
+        """Heartbeat deadlines and failure runs waiting for a maintenance window to end."""
+        rows: list[tuple[str, ProbeResult]] = []
+        for monitor_id in list(self.states):
+            state = self._current(monitor_id)
+            monitor = self.monitors.get(monitor_id)
+            if state is None or monitor is None or monitor.paused:
+                continue
+            if not _time_matters(state, monitor, now):
+                continue
+            moved = machine.on_tick(state, self._context(monitor, now), now)
+            if moved.state != state or moved.opened is not None:
+                await self._apply(connection, moved, now)
+                if moved.result is not None:
+                    rows.append((monitor_id, moved.result))
+        return rows
+
+    async def _apply(self, connection: AsyncConnection, moved: Transition, now: datetime) -> None:
+        state = moved.state
+        if moved.resolved is not None:
+            await self._resolve(connection, moved.resolved, now)
+        if moved.opened is not None:
+            state = await self._open(connection, state, moved.opened, now)
+        if moved.notices:
+            await enqueue(connection, moved.notices, now)
+        self._staged[state.monitor_id] = state
+
+    async def _open(
+        self, connection: AsyncConnection, state: MonitorState, opened: Incident, now: datetime
+    ) -> MonitorState:
+        incident = replace(opened, id=await store.insert_incident(connection, opened))
+        log.warning("incident confirmed", monitor=incident.monitor_id, incident=incident.id)
+        assert incident.id is not None
+        self._staged_progress[incident.id] = EscalationProgress()
+        return replace(state, open_incident=incident)
+
+    async def _resolve(
+        self, connection: AsyncConnection, resolved: Incident, now: datetime
+    ) -> None:
+        assert resolved.id is not None
+        await store.resolve_incident(connection, resolved)
+        await store.cancel_unsent(connection, resolved.id, now)
+        told = await store.told_channels(connection, resolved.id)
+        assert resolved.resolved_at is not None
+        await enqueue(
+            connection, escalation.resolved_notices(resolved, told, resolved.resolved_at), now
+        )
+        self._staged_progress.pop(resolved.id, None)
+        self._resolved.add(resolved.id)
+        log.info("incident resolved", monitor=resolved.monitor_id, incident=resolved.id)
+
+    async def _escalate_due(self, connection: AsyncConnection, now: datetime) -> None:
+        for monitor_id in list(self.states):
+            state = self._current(monitor_id)
+            incident = None if state is None else state.open_incident
+            if state is None or incident is None or incident.id is None:
+                continue
+            progress = self._staged_progress.get(incident.id) or self.progress.get(
+                incident.id, EscalationProgress()
+            )
+            due = escalation.next_due(incident, progress)
+            if due is None or due > now:
+                continue
+            await self._escalate(connection, state, incident, progress, now)
+
+    async def _escalate(
+        self,
+        connection: AsyncConnection,
+        state: MonitorState,
+        incident: Incident,
+        progress: EscalationProgress,
+        now: datetime,
+    ) -> None:
+        incident_id = incident.id
+        assert incident_id is not None
+        fresh = await store.fresh_incident(connection, incident_id)
+        if fresh is not None and fresh.acknowledged_at != incident.acknowledged_at:
+            incident = replace(incident, acknowledged_at=fresh.acknowledged_at)
+            self._staged[state.monitor_id] = replace(state, open_incident=incident)
+        monitor = self.monitors.get(state.monitor_id)
+        in_maintenance = monitor is not None and self.schedule.active(monitor.id, now) is not None
+        notices, progress = escalation.due_notices(
+            incident, progress, now, in_maintenance=in_maintenance
+        )
+        if notices:
+            await enqueue(connection, notices, now)
+        await store.save_progress(connection, incident_id, progress)
+        self._staged_progress[incident_id] = progress
+
+    async def apply_lifecycle(
+        self, connection: AsyncConnection, changes: Reconciled, now: datetime
+    ) -> None:
+        """Pausing and archiving resolve open incidents; resuming and restoring start afresh."""
+        steps = (
+            (changes.paused, machine.pause),
+            (changes.archived, machine.archive),
+            (changes.resumed, machine.resume),
+            (changes.restored, machine.resume),
+        )
+        for monitor_ids, change in steps:
+            for monitor_id in monitor_ids:
+                state = self._current(monitor_id)
+                if state is not None:
+                    await self._apply(connection, change(state, now), now)
+        await save_states(connection, list(self._staged.values()), now)
+
+    def commit(self) -> None:
+        self.states.update(self._staged)
+        self.progress.update(self._staged_progress)
+        for incident_id in self._resolved:
+            self.progress.pop(incident_id, None)
+        self.rollback()
+
+    def rollback(self) -> None:
+        self._staged.clear()
+        self._staged_progress.clear()
+        self._resolved.clear()
+        self._first = {}
+
+
+def _time_matters(state: MonitorState, monitor: MonitorBase, now: datetime) -> bool:
+    """Whether the clock alone can change this monitor now (cheap filter before on_tick)."""
+    if isinstance(monitor, HeartbeatMonitor):
+        due = state.deadline_at is None or now >= state.deadline_at
+        return due and not state.deadline_missed
+    return state.open_incident is None and state.failure_run >= monitor.failure_threshold

@@ -1,0 +1,145 @@
+"""From probe results to the database: buffered, batched, and safe through a database outage.
+
+Probes hand results to `submit`, which never waits. A flush (at least every second) writes the
+batch and evaluates it in order, in one transaction: results, rollups, state transitions,
+incidents and outbox rows commit together or not at all. When the database is unreachable the
+batch stays buffered (bounded; overflow drops the oldest and is counted), nothing transitions and
+nothing is sent; when it is back the buffer is written and evaluated with the results' own times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from upwatch.probes.result import ProbeResult
+from upwatch.store.results import write_results
+
+log = structlog.get_logger("upwatch.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Something that happened to a monitor: a probe result or a heartbeat check-in."""
+
+    monitor_id: str
+    result: ProbeResult
+    checkin: bool = False
+
+
+class Evaluator(Protocol):
+    """Turns observations into state changes inside the pipeline's transaction."""
+
+    async def evaluate(
+        self, connection: AsyncConnection, batch: Sequence[Observation], now: datetime
+    ) -> list[tuple[str, ProbeResult]]: ...
+
+    @property
+    def first_results(self) -> dict[str, datetime]: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class Pipeline:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        evaluator: Evaluator,
+        clock: Callable[[], datetime],
+        *,
+        max_buffer: int = 200_000,
+        batch_size: int = 5_000,
+        interval: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.evaluator = evaluator
+        self.clock = clock
+        self.buffer: deque[Observation] = deque()
+        self.max_buffer = max_buffer
+        self.batch_size = batch_size
+        self.interval = interval
+        self.dropped = 0
+        self.written = 0
+        self.database_up = True
+        self.wakeup = asyncio.Event()
+
+    def submit(self, observation: Observation) -> None:
+        self.buffer.append(observation)
+        self._trim()
+        if len(self.buffer) >= self.batch_size:
+            self.wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Flush every `interval` seconds (sooner when a batch fills) until `stop` is set."""
+        while not stop.is_set():
+            try:
+                async with asyncio.timeout(self.interval):
+                    await self.wakeup.wait()
+            except TimeoutError:
+                pass
+            self.wakeup.clear()
+            await self.flush()
+
+    async def flush(self) -> bool:
+        """Write and evaluate everything buffered, batch by batch; False if the database failed.
+
+        Runs at least one (maybe empty) transaction, which is when escalations and heartbeat
+        deadlines fall due. A batch leaves the buffer while it commits and goes back to its
+        front if the commit fails, so nothing is lost and order is kept.
+        """
+        while True:
+            batch = [self.buffer.popleft() for _ in range(min(len(self.buffer), self.batch_size))]
+            if not await self._commit(batch):
+                self.buffer.extendleft(reversed(batch))
+                self._trim()
+                return False
+            if not self.buffer:
+                return True
+
+    def _trim(self) -> None:
+        while len(self.buffer) > self.max_buffer:
+            self.buffer.popleft()
+            self.dropped += 1
+
+    async def _commit(self, batch: list[Observation]) -> bool:
+        now = self.clock()
+        try:
+            async with self.engine.begin() as connection:
+                rows = await self.evaluator.evaluate(connection, batch, now)
+                await write_results(connection, rows, self.evaluator.first_results)
+        except (SQLAlchemyError, OSError) as exc:
+            self.evaluator.rollback()
+            self._database_down(exc)
+            return False
+        self.evaluator.commit()
+        self.written += len(rows)
+        if not self.database_up:
+            log.warning("database is back", buffered=len(self.buffer))
+            self.database_up = True
+        return True
+
+    def _database_down(self, exc: BaseException) -> None:
+        if self.database_up:
+            log.error(
+                "database unreachable: buffering results, no state changes until it is back",
+                error=type(exc).__name__,
+            )
+        self.database_up = False
+
+    async def drain(self, seconds: float) -> None:
+        """On shutdown: write what is left, giving up after `seconds`."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self.flush()
+        except TimeoutError:
+            log.warning("shutdown: results left unwritten", count=len(self.buffer))

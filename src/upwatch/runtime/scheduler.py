@@ -1,0 +1,151 @@
+"""Probe scheduling with APScheduler 3: each monitor on its interval, at a phase fixed by its id.
+
+IntervalTrigger anchored at the monitor's phase computes fire times as anchor + k * interval, so
+there is no drift; APScheduler's jitter would accumulate and is not used. While the last result
+was down the monitor runs every min(retry_interval, interval). `max_instances=1` means one
+monitor never has two probes in flight, and a semaphore bounds how many probes run at once so a
+slow target holds only its own slot. Results go to `submit`, which never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from upwatch.config.models import HeartbeatMonitor, MonitorBase
+from upwatch.engine.phase import next_fire
+from upwatch.probes.prober import Prober
+from upwatch.probes.result import ProbeResult
+
+log = structlog.get_logger("upwatch.scheduler")
+Submit = Callable[[MonitorBase, ProbeResult], None]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProbeScheduler:
+    def __init__(
+        self,
+        prober: Prober,
+        submit: Submit,
+        *,
+        concurrency: int = 500,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.prober = prober
+        self.submit = submit
+        self.clock = clock
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.slots = asyncio.Semaphore(concurrency)
+        self.monitors: dict[str, MonitorBase] = {}
+        self.retrying: set[str] = set()
+        self.in_flight: set[asyncio.Task[None]] = set()
+        self.stopping = False
+
+    def start(self, monitors: Iterable[MonitorBase], failing: Iterable[str] = ()) -> None:
+        """Schedule `monitors`; those in `failing` start on their retry interval."""
+        self.retrying = set(failing)
+        self.sync(monitors)
+        self.scheduler.start()
+
+    def add_ticker(self, func: Callable[[], object], every: timedelta) -> None:
+        self.scheduler.add_job(
+            func,
+            IntervalTrigger(seconds=every.total_seconds()),
+            id="__ticker__",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
+
+    def sync(self, monitors: Iterable[MonitorBase]) -> None:
+        """Match the jobs to `monitors` (at start and on every reload)."""
+        wanted = {m.id: m for m in monitors if self._probed(m)}
+        for monitor_id in set(self.monitors) - set(wanted):
+            self._remove(monitor_id)
+        for monitor_id, monitor in wanted.items():
+            old = self.monitors.get(monitor_id)
+            self.monitors[monitor_id] = monitor
+            if (
+                old is None
+                or old.interval != monitor.interval
+                or old.retry_interval != (monitor.retry_interval)
+            ):
+                self._schedule(monitor)
+
+    @staticmethod
+    def _probed(monitor: MonitorBase) -> bool:
+        return not monitor.paused and not isinstance(monitor, HeartbeatMonitor)
+
+    def _schedule(self, monitor: MonitorBase) -> None:
+        now = self.clock()
+        if monitor.id in self.retrying:
+            every = monitor.effective_retry_interval
+            start = now + every
+        else:
+            every = monitor.interval
+            start = next_fire(monitor.id, every, now)
+        trigger = IntervalTrigger(seconds=every.total_seconds(), start_date=start, timezone=UTC)
+        self.scheduler.add_job(
+            self._run,
+            trigger,
+            args=[monitor.id],
+            id=monitor.id,
+            replace_existing=True,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
+
+    def _remove(self, monitor_id: str) -> None:
+        self.monitors.pop(monitor_id, None)
+        self.retrying.discard(monitor_id)
+        if self.scheduler.get_job(monitor_id) is not None:
+            self.scheduler.remove_job(monitor_id)
+
+    async def _run(self, monitor_id: str) -> None:
+        monitor = self.monitors.get(monitor_id)
+        if monitor is None or self.stopping:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self.in_flight.add(task)
+        try:
+            async with self.slots:
+                result = await self.prober.probe(monitor)
+        finally:
+            if task is not None:
+                self.in_flight.discard(task)
+        self.submit(monitor, result)
+        self._follow(monitor, result)
+
+    def _follow(self, monitor: MonitorBase, result: ProbeResult) -> None:
+        """Switch to the retry interval when a monitor starts failing, and back when it stops."""
+        failing = result.is_down
+        if failing == (monitor.id in self.retrying) or self.stopping:
+            return
+        if failing:
+            self.retrying.add(monitor.id)
+        else:
+            self.retrying.discard(monitor.id)
+        if monitor.effective_retry_interval != monitor.interval:
+            self._schedule(monitor)
+
+    async def shutdown(self, grace: float) -> None:
+        """Stop scheduling; give in-flight probes `grace` seconds, then cancel them."""
+        self.stopping = True
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        pending = set(self.in_flight)
+        if pending:
+            _done, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()

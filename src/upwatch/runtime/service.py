@@ -1,0 +1,114 @@
+"""The monitoring service: reconcile, evaluate, schedule probes, write results.
+
+Owns the long-lived pieces (prober, evaluator, pipeline, scheduler) and their order of start and
+stop. The daemon around it owns the process: signals, HTTP, health and the watchdog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upwatch.config.loader import LoadedConfig
+from upwatch.config.models import MonitorBase
+from upwatch.probes.prober import Prober
+from upwatch.probes.result import ProbeResult, ProbeState
+from upwatch.runtime.evaluator import Evaluator
+from upwatch.runtime.health import Health
+from upwatch.runtime.pipeline import Observation, Pipeline
+from upwatch.runtime.scheduler import ProbeScheduler
+from upwatch.store.generations import record_generation
+from upwatch.store.monitors import reconcile
+
+log = structlog.get_logger("upwatch.service")
+
+
+class MonitoringService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        loaded: LoadedConfig,
+        *,
+        instance: str,
+        health: Health,
+        clock: Callable[[], datetime],
+        prober: Prober | None = None,
+    ) -> None:
+        self.engine = engine
+        self.loaded = loaded
+        self.instance = instance
+        self.health = health
+        self.clock = clock
+        self.prober = prober or Prober()
+        self.evaluator = Evaluator(loaded)
+        self.pipeline = Pipeline(engine, self.evaluator, clock)
+        self.scheduler = ProbeScheduler(self.prober, self._submit, clock=clock)
+        self.stop_event = asyncio.Event()
+        self.flusher: asyncio.Task[None] | None = None
+
+    def _submit(self, monitor: MonitorBase, result: ProbeResult) -> None:
+        self.pipeline.submit(Observation(monitor.id, result))
+
+    def check_in(self, monitor_id: str, at: datetime, ok: bool) -> None:
+        """A heartbeat check-in from the web: judged like a result, in arrival order."""
+        state = ProbeState.UP if ok else ProbeState.DOWN
+        cause = None if ok else "reported failure"
+        result = ProbeResult(state, at, 0.0, cause=cause, public_cause=cause)
+        self.pipeline.submit(Observation(monitor_id, result, checkin=True))
+
+    async def start(self) -> None:
+        await self._reconcile(self.loaded, first=True)
+        self.scheduler.add_ticker(self.health.tick, timedelta(seconds=1))
+        self.scheduler.start(self.loaded.config.monitors, failing=self.evaluator.failing())
+        self.flusher = asyncio.create_task(self.pipeline.run(self.stop_event))
+        log.info("monitoring", monitors=len(self.loaded.config.monitors))
+
+    async def _reconcile(self, loaded: LoadedConfig, *, first: bool) -> None:
+        now = self.clock()
+        config = loaded.config
+        async with self.engine.begin() as connection:
+            generation = await record_generation(
+                connection, loaded.digest, self.instance, len(config.monitors), now
+            )
+            changes = await reconcile(
+                connection, config, now, redact=loaded.redact, generation=generation
+            )
+            wanted = [m.id for m in config.monitors]
+            new = wanted if first else [*changes.created, *changes.restored]
+            await self.evaluator.take(connection, [*new, *changes.archived])
+            await self.evaluator.apply_lifecycle(connection, changes, now)
+        self.evaluator.commit()
+        self.evaluator.release(changes.archived)
+        if changes.created or changes.archived or changes.paused or changes.resumed:
+            log.info(
+                "monitors reconciled",
+                created=len(changes.created),
+                archived=len(changes.archived),
+                paused=len(changes.paused),
+                resumed=len(changes.resumed),
+                restored=len(changes.restored),
+            )
+
+    async def reload(self, loaded: LoadedConfig) -> None:
+        """Apply a new config (SIGHUP): same ids keep their history and state."""
+        await self.pipeline.flush()  # judge what was probed under the old config first
+        await self._reconcile(loaded, first=False)
+        self.evaluator.set_config(loaded)
+        self.loaded = loaded
+        self.scheduler.sync(loaded.config.monitors)
+
+    async def stop(self, grace: float = 3.0) -> None:
+        """Stop probing, let in-flight probes finish (or cancel them), write what is left."""
+        await self.scheduler.shutdown(grace)
+        self.stop_event.set()
+        self.pipeline.wakeup.set()
+        if self.flusher is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.flusher
+        await self.pipeline.drain(grace)
+        await self.prober.aclose()

@@ -1,0 +1,62 @@
+"""The environment of section 3 of the contract, read once at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.engine import URL
+
+from upwatch.errors import UsageError
+from upwatch.store.database import database_url
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: URL
+    host: str
+    port: int
+    secret_key: str | None
+    metrics_token: str | None
+    heartbeat_url: str | None
+    log_level: str
+    log_format: str  # "json" | "console"
+    instance: str  # name + per-process nonce: the holder of leases
+    railway: bool  # running on Railway (for the no-volume warning)
+    draining_seconds: float
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        name = env.get("UPWATCH_INSTANCE") or env.get("RAILWAY_REPLICA_ID") or socket.gethostname()
+        return cls(
+            database_url=database_url(env),
+            host=env.get("HOST") or "0.0.0.0",  # noqa: S104 - a service listens on all interfaces
+            port=_port(env.get("PORT") or "8080"),
+            secret_key=env.get("UPWATCH_SECRET_KEY") or None,
+            metrics_token=env.get("UPWATCH_METRICS_TOKEN") or None,
+            heartbeat_url=env.get("UPWATCH_HEARTBEAT_URL") or None,
+            log_level=(env.get("LOG_LEVEL") or "info").lower(),
+            log_format=(env.get("LOG_FORMAT") or _default_format()).lower(),
+            instance=f"{name}:{secrets.token_hex(4)}",
+            railway=any(k.startswith("RAILWAY_") for k in env),
+            draining_seconds=float(env.get("RAILWAY_DEPLOYMENT_DRAINING_SECONDS") or 0),
+        )
+
+    def secrets(self) -> set[str]:
+        found = {self.secret_key, self.metrics_token, self.database_url.password}
+        return {s for s in found if isinstance(s, str) and s}
+
+
+def _default_format() -> str:
+    return "console" if sys.stdout.isatty() else "json"
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise UsageError("PORT must be a TCP port number (1-65535)")
+    return int(text)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, migrations, and the queries the daemon and pages run."""

@@ -1,0 +1,33 @@
+"""Enqueueing notifications: once per key, in the caller's transaction (DESIGN §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upwatch.engine.model import Notice
+from upwatch.store.tables import OUTBOX
+from upwatch.store.upsert import insert_ignore
+
+
+async def enqueue(connection: AsyncConnection, notices: Iterable[Notice], now: datetime) -> int:
+    """Insert each notice unless its key is already in the outbox; returns how many were new."""
+    rows = [
+        {
+            "key": n.key,
+            "event": str(n.event),
+            "channel": n.channel,
+            "monitor_id": n.monitor_id,
+            "incident_id": n.incident_id,
+            "step": n.step,
+            "repeat": n.repeat,
+            "payload": n.data,
+            "event_at": n.at,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for n in notices
+    ]
+    return await insert_ignore(connection, OUTBOX, rows, ["key"])

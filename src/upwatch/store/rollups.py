@@ -1,0 +1,146 @@
+"""Hourly and daily rollups of results: checks, failures, degraded, latency percentiles.
+
+Latency percentiles are kept as a histogram with fixed bucket bounds, so rollups merge by adding
+counts and hours combine into days exactly; p50/p95 are read off the histogram (bucket upper bound,
+which over-reports by at most one bucket width).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upwatch.store.tables import DAILY, HOURLY
+from upwatch.store.upsert import upsert
+
+# Upper bounds in milliseconds; a last bucket catches everything slower.
+BOUNDS_MS = (
+    *(1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750),
+    *(1000, 1500, 2000, 3000, 5000, 7500, 10_000, 15_000, 30_000, 60_000),
+)
+BUCKETS = len(BOUNDS_MS) + 1
+
+
+@dataclass(slots=True)
+class Rollup:
+    checks: int = 0
+    failures: int = 0
+    degraded: int = 0
+    latency_sum_ms: float = 0.0
+    hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+
+    def add(self, state: str, duration_ms: float | None) -> None:
+        self.checks += 1
+        self.failures += state == "down"
+        self.degraded += state == "degraded"
+        if duration_ms is not None:
+            self.latency_sum_ms += duration_ms
+            self.hist[bisect.bisect_left(BOUNDS_MS, duration_ms)] += 1
+
+    def merge(self, other: Rollup) -> None:
+        self.checks += other.checks
+        self.failures += other.failures
+        self.degraded += other.degraded
+        self.latency_sum_ms += other.latency_sum_ms
+        self.hist = [a + b for a, b in zip(self.hist, other.hist, strict=True)]
+
+    def percentile(self, q: float) -> float | None:
+        total = sum(self.hist)
+        if total == 0:
+            return None
+        rank = q * total
+        seen = 0
+        for index, count in enumerate(self.hist):
+            seen += count
+            if seen >= rank and count:
+                return float(BOUNDS_MS[min(index, len(BOUNDS_MS) - 1)])
+        return float(BOUNDS_MS[-1])
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def day_of(at: datetime) -> datetime:
+    return at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def rollup_of(row: Any) -> Rollup:
+    hist = list(row.latency_hist or [])
+    hist = (hist + [0] * BUCKETS)[:BUCKETS]
+    return Rollup(row.checks, row.failures, row.degraded, row.latency_sum_ms, hist)
+
+
+def aggregate(
+    results: Iterable[tuple[str, datetime, str, float | None]],
+) -> tuple[dict[tuple[str, datetime], Rollup], dict[tuple[str, datetime], Rollup]]:
+    """Hourly and daily rollups of (monitor_id, checked_at, state, duration_ms) tuples."""
+    hours: dict[tuple[str, datetime], Rollup] = {}
+    days: dict[tuple[str, datetime], Rollup] = {}
+    for monitor_id, at, state, duration_ms in results:
+        hours.setdefault((monitor_id, hour_of(at)), Rollup()).add(state, duration_ms)
+        days.setdefault((monitor_id, day_of(at)), Rollup()).add(state, duration_ms)
+    return hours, days
+
+
+async def apply_rollups(
+    connection: AsyncConnection, results: Sequence[tuple[str, datetime, str, float | None]]
+) -> None:
+    """Merge a batch of results into the hourly and daily rollup rows."""
+    hours, days = aggregate(results)
+    for table, fresh in ((HOURLY, hours), (DAILY, days)):
+        await _merge_into(connection, table, fresh)
+
+
+async def _merge_into(
+    connection: AsyncConnection,
+    table: Table,
+    fresh: dict[tuple[str, datetime], Rollup],
+) -> None:
+    if not fresh:
+        return
+    keys = list(fresh)
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        query = select(table).where(tuple_(table.c.monitor_id, table.c.bucket).in_(chunk))
+        for row in await connection.execute(query):
+            fresh[(row.monitor_id, row.bucket)].merge(rollup_of(row))
+    rows = [_row(monitor_id, bucket, r) for (monitor_id, bucket), r in fresh.items()]
+    columns = [c for c in rows[0] if c not in ("monitor_id", "bucket", "downtime_seconds")]
+    await upsert(connection, table, rows, ["monitor_id", "bucket"], columns)
+
+
+def _row(monitor_id: str, bucket: datetime, rollup: Rollup) -> dict[str, Any]:
+    return {
+        "monitor_id": monitor_id,
+        "bucket": bucket,
+        "checks": rollup.checks,
+        "failures": rollup.failures,
+        "degraded": rollup.degraded,
+        "downtime_seconds": 0.0,
+        "latency_sum_ms": rollup.latency_sum_ms,
+        "latency_hist": rollup.hist,
+        "p50_ms": rollup.percentile(0.5),
+        "p95_ms": rollup.percentile(0.95),
+    }
+
+
+def spans_by_bucket(
+    start: datetime, end: datetime, size: timedelta
+) -> list[tuple[datetime, float]]:
+    """Split [start, end) into hour or day buckets: (bucket start, seconds inside it)."""
+    floor = hour_of if size == timedelta(hours=1) else day_of
+    spans: list[tuple[datetime, float]] = []
+    cursor = start
+    while cursor < end:
+        bucket = floor(cursor)
+        stop = min(end, bucket + size)
+        spans.append((bucket, (stop - cursor).total_seconds()))
+        cursor = stop
+    return spans

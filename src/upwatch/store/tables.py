@@ -1,0 +1,226 @@
+"""The database schema as SQLAlchemy 2 models. Alembic's migrations in `migrations/` create it.
+
+Schema changes stay additive for one release: during a redeploy the old version still runs
+against the new schema (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from upwatch.store.types import BigId, UtcDateTime
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UtcDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class MonitorRow(Base):
+    """A monitor as last reconciled from the config; history is keyed by `id`."""
+
+    __tablename__ = "monitors"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    group_name: Mapped[str | None] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str | None] = mapped_column(Text)  # URL or host, credentials removed
+    interval_seconds: Mapped[float] = mapped_column(Float)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
+    first_result_at: Mapped[datetime | None]
+    generation: Mapped[int | None] = mapped_column(Integer)
+    info: Mapped[dict[str, Any] | None]  # display details (description, tags, thresholds)
+
+
+class MonitorPeriodRow(Base):
+    """Periods a monitor was paused or archived: excluded from uptime."""
+
+    __tablename__ = "monitor_periods"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    monitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("monitors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # paused | archived
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class MonitorStateRow(Base):
+    """A monitor's evaluation state: enough to resume exactly after a restart."""
+
+    __tablename__ = "monitor_states"
+    monitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("monitors.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime | None]
+    failure_run: Mapped[int] = mapped_column(Integer, default=0)
+    failure_run_started_at: Mapped[datetime | None]
+    success_run: Mapped[int] = mapped_column(Integer, default=0)
+    success_run_started_at: Mapped[datetime | None]
+    last_result_at: Mapped[datetime | None]
+    last_result_state: Mapped[str | None] = mapped_column(String(16))
+    last_cause: Mapped[str | None] = mapped_column(Text)
+    last_public_cause: Mapped[str | None] = mapped_column(Text)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_checkin_at: Mapped[datetime | None]
+    armed_at: Mapped[datetime | None]  # heartbeat deadlines count from here
+    deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    deadline_missed: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_degraded_notice_at: Mapped[datetime | None]
+    last_cert_notice_at: Mapped[datetime | None]
+    open_incident_id: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[dict[str, Any] | None]  # room for later features (flap detection, regions)
+    updated_at: Mapped[datetime]
+
+
+class ResultRow(Base):
+    """One probe result (or heartbeat check-in), kept `retention.raw`."""
+
+    __tablename__ = "results"
+    __table_args__ = (Index("ix_results_monitor_checked", "monitor_id", "checked_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    monitor_id: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    cause: Mapped[str | None] = mapped_column(Text)
+    public_cause: Mapped[str | None] = mapped_column(Text)
+    phases: Mapped[dict[str, Any] | None]
+    cert_expires_at: Mapped[datetime | None]
+    region: Mapped[str | None] = mapped_column(String(64))
+
+
+class IncidentRow(Base):
+    """A confirmed outage, with the escalation policy it was confirmed with and its progress."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_monitor_started", "monitor_id", "started_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    monitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("monitors.id"))
+    started_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolution: Mapped[str | None] = mapped_column(String(64))
+    cause: Mapped[str] = mapped_column(Text)
+    public_cause: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(Text)
+    policy_name: Mapped[str | None] = mapped_column(String(64))
+    policy: Mapped[list[Any] | None]  # snapshot of the steps when confirmed
+    progress: Mapped[dict[str, Any] | None]  # steps fired and reminders sent
+
+
+class OutboxRow(Base):
+    """A notification to deliver, enqueued once per key in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    event: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(64))
+    monitor_id: Mapped[str | None] = mapped_column(String(64))
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    step: Mapped[int | None] = mapped_column(Integer)
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
+    payload: Mapped[dict[str, Any]]
+    event_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # permanent failure, or gave up after 24 h
+    cancelled_at: Mapped[datetime | None]  # acknowledged or resolved before it was sent
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DeliveryAttemptRow(Base):
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(Integer, ForeignKey("outbox.id"), index=True)
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class _Rollup:
+    monitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    degraded: Mapped[int] = mapped_column(Integer, default=0)
+    downtime_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_hist: Mapped[list[Any] | None]  # counts per latency bucket (see store/rollups.py)
+    p50_ms: Mapped[float | None] = mapped_column(Float)
+    p95_ms: Mapped[float | None] = mapped_column(Float)
+
+
+class HourlyRollupRow(_Rollup, Base):
+    __tablename__ = "rollups_hourly"
+
+
+class DailyRollupRow(_Rollup, Base):
+    __tablename__ = "rollups_daily"
+
+
+class LeaseRow(Base):
+    """A lease on a shard (SQLite coordination; PostgreSQL uses advisory locks)."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class InstanceRow(Base):
+    """Live upwatch processes, for fair shard shares and generation hand-over."""
+
+    __tablename__ = "instances"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class ConfigGenerationRow(Base):
+    """Each start (or reload) of a config; the most recently started generation wins."""
+
+    __tablename__ = "config_generations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    instance: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    monitors: Mapped[int] = mapped_column(Integer)
+
+
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+# Core tables for the statements the store runs (bulk inserts, upserts, set-based updates).
+MONITORS = _table(MonitorRow)
+PERIODS = _table(MonitorPeriodRow)
+STATES = _table(MonitorStateRow)
+RESULTS = _table(ResultRow)
+INCIDENTS = _table(IncidentRow)
+OUTBOX = _table(OutboxRow)
+ATTEMPTS = _table(DeliveryAttemptRow)
+HOURLY = _table(HourlyRollupRow)
+DAILY = _table(DailyRollupRow)
+LEASES = _table(LeaseRow)
+INSTANCES = _table(InstanceRow)
+GENERATIONS = _table(ConfigGenerationRow)

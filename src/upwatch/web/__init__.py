@@ -1,0 +1,1 @@
+"""The HTTP surface: status page, JSON API, badges, feed, ack, ping, health and metrics."""

@@ -1,0 +1,139 @@
+"""The JSON API of DESIGN §7: `/api/v1/...`. Public monitors only; unknown ids are a 404."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from upwatch.store import reads
+from upwatch.web.context import AppContext
+from upwatch.web.status import Snapshot, monitor_json, public_rows, status_document
+from upwatch.web.views import incident_json, iso
+
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+
+
+class BadQuery(ValueError):
+    """A query parameter a client got wrong; answered with 400 and this message."""
+
+
+def _ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _since(request: Request) -> datetime | None:
+    text = request.query_params.get("since")
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadQuery("since must be an ISO 8601 time such as 2026-11-22T10:00:00Z") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _limit(request: Request) -> int:
+    text = request.query_params.get("limit")
+    if text is None:
+        return DEFAULT_LIMIT
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadQuery(f"limit must be a whole number from 1 to {MAX_LIMIT}")
+    return int(text)
+
+
+async def status(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    if ctx.engine is None:
+        return _error(503, "starting up")
+    return JSONResponse(await status_document(ctx, ctx.clock()))
+
+
+async def _public_row(ctx: AppContext, monitor_id: str) -> Any:
+    assert ctx.engine is not None
+    async with ctx.engine.connect() as connection:
+        rows = public_rows(await reads.live_monitors(connection), ctx.loaded.config)
+    return next((r for r in rows if r.id == monitor_id), None)
+
+
+async def monitor(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    if ctx.engine is None:
+        return _error(503, "starting up")
+    now = ctx.clock()
+    row = await _public_row(ctx, request.path_params["id"])
+    if row is None:
+        return _error(404, "no such monitor")
+    config = ctx.loaded.config
+    async with ctx.engine.connect() as connection:
+        snap = await Snapshot.load(connection, config, now)
+        incidents = await reads.incident_rows(connection, monitor_ids=[row.id], limit=20)
+    body = monitor_json(row, snap)
+    body.update(_details(row, config.status_page.show_urls))
+    body["incidents"] = [incident_json(i, config, now) for i in incidents]
+    return JSONResponse(body)
+
+
+def _details(row: Any, show_urls: bool) -> dict[str, Any]:
+    info = row.info or {}
+    return {
+        "group": row.group_name,
+        "description": info.get("description"),
+        "tags": info.get("tags", []),
+        "interval_seconds": row.interval_seconds,
+        "paused": row.paused,
+        "target": row.target if show_urls else None,
+        "created_at": iso(row.created_at),
+    }
+
+
+async def results(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    if ctx.engine is None:
+        return _error(503, "starting up")
+    try:
+        since, limit = _since(request), _limit(request)
+    except BadQuery as exc:
+        return _error(400, str(exc))
+    row = await _public_row(ctx, request.path_params["id"])
+    if row is None:
+        return _error(404, "no such monitor")
+    async with ctx.engine.connect() as connection:
+        found = await reads.result_rows(connection, row.id, since=since, limit=limit)
+    show_urls = ctx.loaded.config.status_page.show_urls
+    return JSONResponse({"monitor_id": row.id, "results": [_result(r, show_urls) for r in found]})
+
+
+def _result(row: Any, show_urls: bool) -> dict[str, Any]:
+    return {
+        "checked_at": iso(row.checked_at),
+        "state": row.state,
+        "duration_ms": None if row.duration_ms is None else round(row.duration_ms, 1),
+        "status_code": row.status_code,
+        "cause": row.cause if show_urls else row.public_cause,
+        "phases_ms": {k: round(v * 1000, 1) for k, v in (row.phases or {}).items()},
+        "cert_expires_at": iso(row.cert_expires_at),
+    }
+
+
+async def incidents(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    if ctx.engine is None:
+        return _error(503, "starting up")
+    try:
+        since, limit = _since(request), _limit(request)
+    except BadQuery as exc:
+        return _error(400, str(exc))
+    config = ctx.loaded.config
+    now = ctx.clock()
+    async with ctx.engine.connect() as connection:
+        ids = [r.id for r in public_rows(await reads.live_monitors(connection), config)]
+        found = await reads.incident_rows(connection, monitor_ids=ids, since=since, limit=limit)
+    return JSONResponse({"incidents": [incident_json(r, config, now) for r in found]})

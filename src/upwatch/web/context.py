@@ -1,0 +1,32 @@
+"""What request handlers need, passed in once when the app is built (no globals)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upwatch.config.loader import LoadedConfig
+from upwatch.runtime.health import Health
+from upwatch.runtime.settings import Settings
+
+
+class CheckinSink(Protocol):
+    def check_in(self, monitor_id: str, at: datetime, ok: bool) -> None: ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class AppContext:
+    settings: Settings
+    health: Health
+    loaded: LoadedConfig  # replaced on SIGHUP; handlers read it per request
+    engine: AsyncEngine | None = None  # None until the database is open
+    checkins: CheckinSink | None = None
+    clock: Callable[[], datetime] = field(default=utcnow)

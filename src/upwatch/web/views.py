@@ -1,0 +1,109 @@
+"""The data behind the status page and `/api/v1/status`, built from the database and the config.
+
+Public surfaces call these with `public_only=True`: private and archived monitors never appear,
+and causes lose hostnames and URLs unless `status_page.show_urls` is on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upwatch.config.models import Config
+from upwatch.engine.maintenance import MaintenanceSchedule
+from upwatch.engine.model import ShownState
+from upwatch.engine.uptime import uptime
+from upwatch.store import reads
+from upwatch.store.reads import Interval
+
+WINDOWS = {"24h": timedelta(hours=1 * 24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+WINDOWS["90d"] = timedelta(days=90)
+
+
+def iso(value: datetime | None) -> str | None:
+    """`2026-11-22T10:00:00Z`: every timestamp upwatch's JSON carries has this form."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What uptime needs for every monitor, fetched once per request."""
+
+    downtime: dict[str, list[Interval]]
+    excluded: dict[str, list[Interval]]
+
+
+def shown_state(row: Row[Any], schedule: MaintenanceSchedule, now: datetime) -> ShownState:
+    if row.paused:
+        return ShownState.PAUSED
+    if schedule.active(row.id, now) is not None:
+        return ShownState.MAINTENANCE
+    return ShownState(row.state or "unknown")
+
+
+def shown_cause(row: Row[Any], config: Config) -> str | None:
+    if row.state not in ("down", "degraded"):
+        return None
+    cause: str | None = row.last_cause if config.status_page.show_urls else row.last_public_cause
+    return cause
+
+
+def _closed(intervals: Sequence[Interval], now: datetime) -> list[tuple[datetime, datetime]]:
+    return [(i.start, i.end or now) for i in intervals]
+
+
+def uptimes(
+    row: Row[Any], history: History, schedule: MaintenanceSchedule, now: datetime
+) -> dict[str, float | None]:
+    incidents = [(i.start, i.end) for i in history.downtime.get(row.id, [])]
+    paused = _closed(history.excluded.get(row.id, []), now)
+    found: dict[str, float | None] = {}
+    for label, size in WINDOWS.items():
+        start = now - size
+        windows = schedule.windows_between(row.id, start, now)
+        excluded = [*paused, *((w.starts_at, w.ends_at) for w in windows)]
+        found[label] = uptime(start, now, incidents, excluded, row.first_result_at)
+    return found
+
+
+async def load_history(connection: AsyncConnection, now: datetime) -> History:
+    start = now - max(WINDOWS.values())
+    return History(
+        await reads.downtime_since(connection, start), await reads.excluded_since(connection, start)
+    )
+
+
+def overall_status(states: Sequence[ShownState]) -> str:
+    down = sum(s is ShownState.DOWN for s in states)
+    if states and down > len(states) / 2:
+        return "major_outage"
+    if down:
+        return "partial_outage"
+    if ShownState.DEGRADED in states:
+        return "degraded"
+    if ShownState.MAINTENANCE in states:
+        return "maintenance"
+    return "operational"
+
+
+def incident_json(row: Row[Any], config: Config, now: datetime) -> dict[str, Any]:
+    end = row.resolved_at or now
+    cause = row.cause if config.status_page.show_urls else (row.public_cause or row.cause)
+    return {
+        "id": row.id,
+        "monitor_id": row.monitor_id,
+        "monitor_name": row.monitor_name,
+        "started_at": iso(row.started_at),
+        "confirmed_at": iso(row.confirmed_at),
+        "resolved_at": iso(row.resolved_at),
+        "duration_seconds": int((end - row.started_at).total_seconds()),
+        "cause": cause,
+        "acknowledged_at": iso(row.acknowledged_at),
+    }

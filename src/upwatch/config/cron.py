@@ -9,7 +9,7 @@ therefore expanded to names, and a doubly restricted expression becomes an OrTri
 from __future__ import annotations
 
 import re
-from datetime import tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
@@ -26,6 +26,7 @@ MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
 }
+DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 # (name, lowest, highest, names for values starting at `lowest`)
 FIELDS = (
     ("minute", 0, 59, ()),
@@ -87,15 +88,66 @@ def split_crontab(expression: str) -> list[str]:
         )
     for text_field, spec in zip(fields, FIELDS, strict=True):
         expand(text_field, spec)
+    _check_some_day_exists(fields)
     return fields
 
 
+def _check_some_day_exists(fields: list[str]) -> None:
+    """Reject `0 0 30 2 *`: a crontab that would never fire is a typo, not a schedule."""
+    _, _, day, month, weekday = fields
+    if day == "*" or weekday != "*":
+        return  # with a day of week too, crontab fires on either
+    longest = max(DAYS_IN_MONTH[m - 1] for m in expand(month, FIELDS[3]))
+    if min(expand(day, FIELDS[2])) > longest:
+        raise CronError(f"day of month: never fires, the months given have at most {longest} days")
+
+
 def crontab_trigger(expression: str, timezone: tzinfo) -> BaseTrigger:
-    """An APScheduler trigger that fires exactly when crontab would."""
+    """An APScheduler trigger that fires exactly when crontab would; fire times are in UTC."""
     minute, hour, day, month, weekday = split_crontab(expression)
     days = sorted({d % 7 for d in expand(weekday, FIELDS[4])})
     names = "*" if weekday == "*" else ",".join(DAY_NAMES[d] for d in days)
     common = {"minute": minute, "hour": hour, "month": month, "timezone": timezone}
+    inner: BaseTrigger
     if day != "*" and weekday != "*":
-        return OrTrigger([CronTrigger(day=day, **common), CronTrigger(day_of_week=names, **common)])
-    return CronTrigger(day=day, day_of_week=names, **common)
+        inner = OrTrigger(
+            [CronTrigger(day=day, **common), CronTrigger(day_of_week=names, **common)]
+        )
+    else:
+        inner = CronTrigger(day=day, day_of_week=names, **common)
+    fixed_time = not (minute.startswith("*") or hour.startswith("*"))
+    return CrontabTrigger(inner, once_per_wall_time=fixed_time)
+
+
+class CrontabTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
+    """Wraps CronTrigger with two crontab habits around daylight-saving changes.
+
+    - Fire times are returned in UTC. CronTrigger returns local times, and local arithmetic on the
+      second 02:30 of an autumn night (`fire + 1µs`) lands back on the first one, so a caller
+      stepping through fire times would never get past it.
+    - A job at a fixed time (no `*` in minute or hour) runs once when the clock goes back, as
+      cron does; `*/15 * * * *` keeps running through both passes of the repeated hour.
+    """
+
+    def __init__(self, inner: BaseTrigger, *, once_per_wall_time: bool) -> None:
+        self.inner = inner
+        self.once_per_wall_time = once_per_wall_time
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        fire = self.inner.get_next_fire_time(previous_fire_time, now)
+        while fire is not None and self.once_per_wall_time and _second_pass(fire):
+            fire = self.inner.get_next_fire_time(None, fire.astimezone(UTC) + _TICK)
+        return None if fire is None else fire.astimezone(UTC)
+
+    def __str__(self) -> str:
+        return str(self.inner)
+
+
+_TICK = timedelta(microseconds=1)
+
+
+def _second_pass(local: datetime) -> bool:
+    """Whether `local` is the second pass through a wall-clock time repeated as clocks go back."""
+    return local.fold == 1 and local.utcoffset() != local.replace(fold=0).utcoffset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -41,7 +41,11 @@ class ConfigInvalid(UsageError):
     located = True  # each line already starts with FILE:LINE:COL
 
     def __init__(self, filename: str, problems: list[Problem], secrets: set[str]) -> None:
-        self.lines = [redact(p.render(filename), secrets) for p in sorted(set(problems))]
+        # Only messages can hold a value; the position and path are written by the user.
+        self.lines = [
+            replace(p, message=redact(p.message, secrets)).render(filename)
+            for p in sorted(set(problems))
+        ]
         count = len(self.lines)
         noun = "problem" if count == 1 else "problems"
         super().__init__("\n".join([*self.lines, f"{filename}: {count} {noun} found"]))
@@ -61,7 +65,9 @@ class LoadedConfig:
 
 
 def redact(text: str, secrets: set[str] | frozenset[str]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
+    # Messages are written on one line with single spaces, so a secret may appear in that form too.
+    forms = {form for s in secrets for form in (s, " ".join(s.split())) if form}
+    for secret in sorted(forms, key=len, reverse=True):
         text = text.replace(secret, "********")
     return text
 
@@ -110,7 +116,7 @@ class _Validation:
         for path, message in self.found.problems:
             self.problems.append(problem_at(self.positions.of_value(path), path, message))
         for path, message in check_defaults(data.get("defaults")):
-            self.add(path, message, at_key=True)
+            self.record(path, message, at_key=True)  # a misspelt key is wrong whatever its value
         merged, self.origins = merge_monitors(data)
         for path, message in check_references(merged):
             self.add(self.origins.source(path), message, at_key=False)
@@ -120,47 +126,98 @@ class _Validation:
         return config
 
     def validate(self, merged: dict[str, Any]) -> Config | None:
-        """Validate; under `--no-env`, values waiting for a variable get plausible stand-ins."""
+        """Validate; under `--no-env`, values waiting for a variable get plausible stand-ins.
+
+        Each round gives every waiting value that is still invalid the next stand-in, so the rules
+        that only run once a whole entry is valid (timeout against interval) still run. A rule
+        comparing a value with one still waiting is not judged.
+        """
         for stand_in in (*STAND_INS, None):
             try:
                 return Config.model_validate(merged)
             except ValidationError as exc:
                 errors = exc.errors(include_url=False, include_input=False)
-            waiting = [e for e in errors if self.is_waiting(_resolve(e["loc"], merged)[0])]
-            if stand_in is None or len(waiting) < len(errors):
+            if stand_in is None or not self.fill(errors, merged, stand_in):
                 break
-            for error in waiting:
-                _assign(merged, _resolve(error["loc"], merged)[0], stand_in)
-        for error in errors:
+        judged = [e for e in errors if not self.waits(e, merged)]
+        for error in judged:
             self.add_pydantic(error, merged)
-        return None
+        return None if judged else _unjudged(merged)
+
+    def fill(self, errors: list[ErrorDetails], merged: dict[str, Any], stand_in: str) -> bool:
+        """Give each value still waiting for a variable and failing on its own `stand_in`; where a
+        rule compares a waiting value with a written one (timeout <= interval), give it that
+        value. Returns whether anything changed, so another round is worth it.
+        """
+        changed = False
+        for error in errors:
+            path = _locate(error, merged)[0]
+            moved = field_error(error)
+            if moved is None:
+                changed |= self.is_waiting(path) and _assign(merged, path, stand_in)
+            else:
+                changed |= self.copy_written(merged, [(*path[:-1], n) for n in moved.judges])
+        return changed
+
+    def copy_written(self, merged: dict[str, Any], compared: list[Path]) -> bool:
+        written = [p for p in compared if not self.is_waiting(p) and _resolve(p, merged)[1]]
+        waiting = [p for p in compared if self.is_waiting(p)]
+        if not written or not waiting:
+            return False
+        value = _at_path(merged, written[0])
+        changed = [_assign(merged, path, value) for path in waiting]  # every one, not the first
+        return any(changed)
+
+    def waits(self, error: ErrorDetails, merged: dict[str, Any]) -> bool:
+        """Whether `error` judges a value (or a neighbour it is compared with) still unresolved."""
+        if error["type"] == "extra_forbidden":
+            return False  # a misspelt key is wrong whatever its value
+        path = _locate(error, merged)[0]
+        moved = field_error(error)
+        judged = [(*path[:-1], name) for name in moved.judges] if moved else [path]
+        return any(self.is_waiting(p) for p in judged)
 
     def is_waiting(self, path: Path) -> bool:
         source = self.origins.source(path)
         return any(source[: len(u)] == u for u in self.found.unresolved)
 
     def add(self, path: Path, message: str, *, at_key: bool) -> None:
-        if self.is_waiting(path):
-            return  # a value still waiting for its variable is not judged
+        if not self.is_waiting(path):  # a value still waiting for its variable is not judged
+            self.record(path, message, at_key=at_key)
+
+    def record(self, path: Path, message: str, *, at_key: bool) -> None:
         mark = self.positions.of_key(path) if at_key else self.positions.of_value(path)
         self.problems.append(problem_at(mark, path, message))
 
     def add_pydantic(self, error: ErrorDetails, merged: dict[str, Any]) -> None:
-        path, exists = _resolve(error["loc"], merged)
-        moved = field_error(error)
-        if moved is not None:
-            # A rule about one field, checked with its neighbours: report it on that field.
-            path = (*path, moved.field)
-            exists = True
+        path, exists = _locate(error, merged)
         source = self.origins.source(path)
         message = message_for(error, _allowed_keys(path, merged))
-        if source != path and moved is not None:
+        if source != path and field_error(error) is not None:
+            # A rule comparing fields: the default is fine on its own, wrong for this monitor.
             message += " (the value comes from defaults)"
             source = path
-        if error["type"] == "missing" or not exists:
-            self.add(source, message, at_key=False)
-            return
-        self.add(source, message, at_key=error["type"] == "extra_forbidden")
+        at_key = error["type"] == "extra_forbidden" or "[key]" in error["loc"]
+        self.record(source, message, at_key=at_key and exists)
+
+
+def _unjudged(merged: dict[str, Any]) -> Config:
+    """Under `--no-env`, a config whose only doubts wait for variables (say `method: ${METHOD}`,
+    or `interval: ${INTERVAL}` next to a fixed timeout): nothing is known to be wrong, so `check`
+    passes. Built without validation, it is good for counting entries, not for running.
+    """
+    return Config.model_construct(**{k: v for k, v in merged.items() if k in Config.model_fields})
+
+
+def _locate(error: ErrorDetails, merged: dict[str, Any]) -> tuple[Path, bool]:
+    """The document path an error is about, and whether that path exists in the document."""
+    loc = error["loc"]
+    moved = field_error(error)
+    if moved is not None and moved.field is not None:
+        loc = (*loc, moved.field)  # a rule checked with its neighbours, reported on one field
+    elif error["type"] == "union_tag_invalid":
+        loc = (*loc, "type")  # the `type` value names no known kind
+    return _resolve(loc, merged)
 
 
 def _resolve(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
@@ -183,15 +240,34 @@ def _resolve(loc: tuple[int | str, ...], data: Any) -> tuple[Path, bool]:
     return tuple(path), True
 
 
-# Values that satisfy each field type a secret typically fills (URL, webhook secret, token...).
-STAND_INS = ("https://unset.invalid/", "whsec_dW5zZXQ=", "smtp://unset.invalid", "unset-value")
+# Values that satisfy each field type a variable typically fills (URL, webhook secret, token,
+# email address, slug, duration, number or flag, cron expression, time), tried in this order.
+STAND_INS = (
+    "https://unset.invalid/",
+    "whsec_dW5zZXQ=",
+    "smtp://unset.invalid",
+    "unset@unset.invalid",
+    "unset-value",
+    "1m",
+    "1",
+    "0 0 * * *",
+    "2000-01-01T00:00:00Z",
+)
 
 
-def _assign(data: Any, path: Path, value: str) -> None:
+def _assign(data: Any, path: Path, value: Any) -> bool:
     for part in path[:-1]:
         data = data[part]
-    if path and _has(data, path[-1]):
-        data[path[-1]] = value
+    if not path or not _has(data, path[-1]) or data[path[-1]] == value:
+        return False
+    data[path[-1]] = value
+    return True
+
+
+def _at_path(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data[part]
+    return data
 
 
 def _has(node: Any, part: int | str) -> bool:
@@ -224,7 +300,7 @@ CHANNEL_MODELS: dict[str, type[BaseModel]] = {
 def _allowed_keys(path: Path, merged: dict[str, Any]) -> set[str]:
     """The keys allowed in the mapping that holds `path`'s last part (for "did you mean")."""
     parent = path[:-1]
-    shape = tuple("*" if i > 0 and parent[0] != "status_page" else p for i, p in enumerate(parent))
+    shape = _shape(parent)
     if not parent:
         return {*_keys(Config), "defaults"}
     if shape == ("monitors", "*"):
@@ -234,6 +310,14 @@ def _allowed_keys(path: Path, merged: dict[str, Any]) -> set[str]:
     if shape == ("channels", "*"):
         return _keys(CHANNEL_MODELS.get(str(_at(merged, parent).get("type"))))
     return _keys(SECTIONS.get(shape))
+
+
+def _shape(path: Path) -> Path:
+    """`path` with entry names and list indexes as `*`: channels.pager.api -> channels.*.api."""
+    named = len(path) > 1 and path[0] in ("channels", "escalations")
+    return tuple(
+        "*" if isinstance(part, int) or (i == 1 and named) else part for i, part in enumerate(path)
+    )
 
 
 def _at(data: Any, path: Path) -> dict[str, Any]:

@@ -25,6 +25,7 @@ ALL_MONITOR_KEYS = set().union(*MONITOR_KEYS.values())
 EXPECT_KEYS = {t: _aliases(m) if m else set() for t, m in EXPECT_TYPES.items()}
 ALL_EXPECT_KEYS = set().union(*EXPECT_KEYS.values())
 NOT_DEFAULTABLE = {"id"}
+DEFAULTABLE = ALL_MONITOR_KEYS - NOT_DEFAULTABLE
 
 
 @dataclass(slots=True)
@@ -64,10 +65,9 @@ def merge_monitors(document: dict[str, Any]) -> tuple[dict[str, Any], Origins]:
 def _merge_one(defaults: dict[str, Any], monitor: dict[str, Any], i: int, origins: Origins) -> Any:
     where: dict[Path, Path] = {}
     result: dict[str, Any] = {}
-    for key, value in defaults.items():
-        if key not in NOT_DEFAULTABLE:
-            result[key] = copy.deepcopy(value)
-            where[(key,)] = ("defaults", key)
+    for key, value in _usable(defaults).items():
+        result[key] = copy.deepcopy(value)
+        where[(key,)] = ("defaults", key)
     for key, value in monitor.items():
         if key == "expect" and isinstance(value, dict) and isinstance(result.get(key), dict):
             _merge_expect(result[key], value, i, where)
@@ -78,6 +78,15 @@ def _merge_one(defaults: dict[str, Any], monitor: dict[str, Any], i: int, origin
             where[(key,)] = ("monitors", i, key)
     origins.by_monitor[i] = where
     return _drop_inapplicable(result)
+
+
+def _usable(defaults: dict[str, Any]) -> dict[str, Any]:
+    """The defaults a monitor can inherit: keys `check_defaults` rejects are reported once there."""
+    usable = {k: v for k, v in defaults.items() if k in DEFAULTABLE}
+    expect = usable.get("expect")
+    if isinstance(expect, dict):
+        usable["expect"] = {k: v for k, v in expect.items() if k in ALL_EXPECT_KEYS}
+    return usable
 
 
 def _merge_expect(
@@ -95,7 +104,7 @@ def _merge_expect(
 
 def _drop_inapplicable(monitor: dict[str, Any]) -> dict[str, Any]:
     kind = monitor.get("type", "http")
-    if kind not in MONITOR_KEYS:
+    if not isinstance(kind, str) or kind not in MONITOR_KEYS:
         return monitor  # the models report the unknown type
     keys = MONITOR_KEYS[kind]
     kept = {k: v for k, v in monitor.items() if k in keys or k not in ALL_MONITOR_KEYS}
@@ -119,7 +128,7 @@ def check_defaults(defaults: Any) -> list[tuple[Path, str]]:
         if key in NOT_DEFAULTABLE:
             problems.append((("defaults", key), "ids are unique per monitor; it has no default"))
         elif key not in ALL_MONITOR_KEYS:
-            problems.append((("defaults", key), unknown_key_message(key, ALL_MONITOR_KEYS)))
+            problems.append((("defaults", key), unknown_key_message(key, DEFAULTABLE)))
         elif key == "expect" and isinstance(value, dict):
             problems.extend(
                 (("defaults", "expect", k), unknown_key_message(k, ALL_EXPECT_KEYS))
@@ -133,5 +142,6 @@ def unknown_key_message(key: str, allowed: set[str]) -> str:
     import difflib
 
     close = difflib.get_close_matches(key, sorted(allowed), n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return f"unknown key '{key}'; {hint}allowed here: {', '.join(sorted(allowed))}"
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    listed = f" (allowed here: {', '.join(sorted(allowed))})" if allowed else ""
+    return f"unknown key '{key}'{hint}{listed}"

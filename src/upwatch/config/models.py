@@ -6,7 +6,9 @@ apply to a monitor's type were dropped (see `merge.py`), so every model forbids 
 
 from __future__ import annotations
 
+import binascii
 import re
+from base64 import b64decode
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +20,7 @@ from pydantic import (
     Discriminator,
     Field,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -29,7 +32,6 @@ SLUG_RE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _SLUG = re.compile(SLUG_RE)
 _STATUS_CLASS = re.compile(r"^[1-5]xx$")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
-_WHSEC = re.compile(r"^whsec_[A-Za-z0-9+/]+={0,2}$")
 MIB = 1024 * 1024
 
 
@@ -86,11 +88,21 @@ class Strict(BaseModel):
 
 
 class FieldError(ValueError):
-    """A rule about one field, raised from a model-level check; the loader reports it at `field`."""
+    """A rule about one field, checked with its neighbours; the loader reports it at `field`.
 
-    def __init__(self, field: str, message: str) -> None:
+    `judges` names the fields whose values the rule looks at (by default `field` alone; none for a
+    rule about which keys are present): while one of them still waits for an environment variable
+    (`check --no-env`), the rule cannot be judged.
+    """
+
+    def __init__(
+        self, field: str | None, message: str, judges: tuple[str, ...] | None = None
+    ) -> None:
         super().__init__(message)
-        self.field = field
+        self.field = field  # None: the field being validated, from a field validator
+        if judges is None:
+            judges = (field,) if field else ()
+        self.judges = judges
 
 
 def _status_codes(value: list[int | str]) -> list[int | str]:
@@ -173,17 +185,25 @@ class MonitorBase(Strict):
     public: bool = True
     paused: bool = False
 
-    @model_validator(mode="after")
-    def _timing(self) -> MonitorBase:
-        if self.interval < timedelta(seconds=1):
-            raise FieldError("interval", "must be at least 1s")
-        if self.timeout <= timedelta(0):
-            raise FieldError("timeout", "must be greater than 0")
-        if self.timeout > self.interval:
-            raise FieldError("timeout", "must not be longer than the interval")
-        if self.retry_interval < timedelta(seconds=1):
-            raise FieldError("retry_interval", "must be at least 1s")
-        return self
+    # Field validators, not one model check: each runs even when a neighbour (the url) is wrong,
+    # so every timing mistake is reported in the same run.
+    @field_validator("interval", "retry_interval")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout_within_interval(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be greater than 0")
+        interval = info.data.get("interval")  # absent when the interval itself is wrong
+        if interval is not None and value > interval:
+            message = "must not be longer than the interval"
+            raise FieldError(None, message, judges=("timeout", "interval"))
+        return value
 
     @property
     def escalation_policy(self) -> str | None:
@@ -212,7 +232,7 @@ class HttpMonitor(MonitorBase):
     @model_validator(mode="after")
     def _one_body(self) -> HttpMonitor:
         if self.body is not None and self.json_body is not None:
-            raise FieldError("body", "give either body or json, not both")
+            raise FieldError("body", "give either body or json, not both", judges=())
         return self
 
 
@@ -287,8 +307,15 @@ class EmailChannel(Strict):
 
     @model_validator(mode="after")
     def _one_transport(self) -> EmailChannel:
-        if (self.smtp_url is None) == (self.api is None):
-            raise FieldError("smtp_url", "give exactly one of smtp_url or api")
+        if self.smtp_url is not None and self.api is not None:
+            raise FieldError("smtp_url", "give either smtp_url or api, not both", judges=())
+        if self.smtp_url is None and self.api is None:
+            raise FieldError(
+                "smtp_url",
+                "an email channel needs smtp_url (smtp://user:pass@host:587) "
+                "or api ({provider: resend, api_key: ...}) to send through",
+                judges=(),
+            )
         return self
 
 
@@ -301,9 +328,20 @@ class WebhookChannel(Strict):
     @field_validator("secret")
     @classmethod
     def _standard_webhooks_secret(cls, value: str | None) -> str | None:
-        if value is not None and not _WHSEC.match(value):
+        if value is not None and not _is_whsec(value):
             raise ValueError("must be whsec_ followed by base64 (Standard Webhooks)")
         return value
+
+
+def _is_whsec(value: str) -> bool:
+    # Signing decodes the key, so a secret that is not whole base64 would only fail at delivery.
+    key = value.removeprefix("whsec_")
+    if key == value or not key:
+        return False
+    try:
+        return bool(b64decode(key, validate=True))
+    except binascii.Error:
+        return False
 
 
 Channel = Annotated[SlackChannel | EmailChannel | WebhookChannel, Field(discriminator="type")]
@@ -337,15 +375,19 @@ class MaintenanceWindow(Strict):
         recurring = self.cron is not None or self.duration is not None
         one_off = self.start is not None or self.end is not None
         if recurring and one_off:
-            raise FieldError("cron", "give either cron + duration or start + end, not both")
+            raise FieldError(
+                "cron", "give either cron + duration or start + end, not both", judges=()
+            )
         if recurring and (self.cron is None or self.duration is None):
             missing = "duration" if self.duration is None else "cron"
-            raise FieldError(missing, "a recurring window needs both cron and duration")
+            raise FieldError(missing, "a recurring window needs both cron and duration", judges=())
         if not recurring and (self.start is None or self.end is None):
             missing = "end" if self.start is not None else "start"
-            raise FieldError(missing, "a one-off window needs start and end (or cron + duration)")
+            raise FieldError(
+                missing, "a one-off window needs start and end (or cron + duration)", judges=()
+            )
         if self.start is not None and self.end is not None and self.end <= self.start:
-            raise FieldError("end", "must be after start")
+            raise FieldError("end", "must be after start", judges=("end", "start"))
         return self
 
 

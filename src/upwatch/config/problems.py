@@ -6,6 +6,7 @@ built from the error's type and context only.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,15 @@ class Problem:
 
 
 def dotted(path: Path) -> str:
-    return ".".join(str(part) for part in path)
+    return ".".join(_part(part) for part in path)
+
+
+def _part(part: str | int) -> str:
+    # A key with spaces, dots or control characters is quoted so the line stays one readable line.
+    text = str(part)
+    if text and all(c.isprintable() and not c.isspace() and c not in '."' for c in text):
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def problem_at(mark: Mark, path: Path, message: str) -> Problem:
@@ -103,7 +112,8 @@ def _type_message(kind: str) -> str | None:
 
 def _choice_message(kind: str, ctx: dict[str, Any]) -> str | None:
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}"
+        expected = str(ctx.get("expected"))
+        return f"must be one of {expected}" if " or " in expected else f"must be {expected}"
     if kind == "union_tag_invalid":
         return f"unknown type; use one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":

@@ -61,31 +61,64 @@ class _Walker:
     def __init__(self, loader: yaml.SafeLoader) -> None:
         self.loader = loader
         self.positions = Positions()
+        self.open: dict[int, Path] = {}  # collections being walked, by node identity
 
     def value(self, node: yaml.Node, path: Path) -> Any:
+        if id(node) in self.open:
+            outer = self.open[id(node)]
+            raise SourceError(Mark.of(node), outer, "an alias refers to the node that contains it")
         if len(path) > MAX_DEPTH:
-            raise SourceError(Mark.of(node), path, "nested too deeply (recursive alias?)")
+            message = f"nested more than {MAX_DEPTH} levels deep"
+            raise SourceError(Mark.of(node), path[:2], message)
         self.positions.values[path] = Mark.of(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        self.open[id(node)] = path
+        try:
+            return self.collection(node, path)
+        finally:
+            del self.open[id(node)]
+
+    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # PyYAML's constructors fail in many ways on a wrong `!!tag`
+            kind = node.tag.rsplit(":", 1)[-1]
+            reason = f": {exc}" if isinstance(exc, ValueError) else ""  # 2026-02-30: which part
+            message = f"cannot read this value as {kind}{reason}"
+            raise SourceError(Mark.of(node), path, message) from None
+
+    def collection(self, node: yaml.Node, path: Path) -> Any:
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
 
     def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+        own = {id(key) for key, _ in node.value}
+        self.loader.flatten_mapping(node)  # puts the pairs of `<<: *anchor` merge keys first
         result: dict[str, Any] = {}
+        merged: set[str] = set()
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise SourceError(Mark.of(key_node), path, "keys must be plain names")
-            key = str(self.loader.construct_object(key_node))
-            if key in result:
+            key = self.key(key_node, path)
+            if key in result and key not in merged:
                 first = self.positions.keys[(*path, key)]
                 message = f"duplicate key '{key}' (first written on line {first.line})"
                 raise SourceError(Mark.of(key_node), (*path, key), message)
+            # A key written here overrides one merged in; of merged ones, the last pair wins.
+            merged.discard(key)
+            if id(key_node) not in own:
+                merged.add(key)
             self.positions.keys[(*path, key)] = Mark.of(key_node)
             result[key] = self.value(value_node, (*path, key))
         return result
+
+    @staticmethod
+    def key(node: yaml.Node, path: Path) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise SourceError(Mark.of(node), path, "keys must be plain names")
+        return str(node.value)  # as written: `on:` is the key "on", not YAML 1.1's True
 
 
 def load_yaml(text: str) -> tuple[Any, Positions]:
@@ -100,8 +133,20 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        raise SourceError(where, (), f"not valid YAML: {exc.problem or exc.context}") from None
+        raise SourceError(where, (), f"not valid YAML: {_reason(exc)}") from None
     except yaml.YAMLError as exc:
         raise SourceError(Mark(1, 1), (), f"not valid YAML: {type(exc).__name__}") from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively; a sane config is nowhere near this deep.
+        reached = loader.get_mark()
+        message = f"nested more than {MAX_DEPTH} levels deep"
+        raise SourceError(Mark(reached.line + 1, reached.column + 1), (), message) from None
     finally:
         loader.dispose()
+
+
+def _reason(exc: yaml.MarkedYAMLError) -> str:
+    problem, context = exc.problem or "", exc.context or ""
+    if problem.startswith("but ") and context:  # "expected a single document..., but found..."
+        return f"{context}, {problem}"
+    return problem or context

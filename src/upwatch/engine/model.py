@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from upwatch.probes.result import ProbeResult, ProbeState
+
 
 class ShownState(StrEnum):
     """What pages and the API show for a monitor (DESIGN §5: paused > maintenance > computed)."""
@@ -35,6 +37,14 @@ class EventType(StrEnum):
     TEST = "test"
 
 
+class Resolution(StrEnum):
+    """Why an incident was resolved; shown in the resolution message and the incident history."""
+
+    RECOVERED = "recovered"
+    PAUSED = "monitoring paused"
+    ARCHIVED = "monitor removed"
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyStep:
     """One escalation step as snapshotted into an incident when it is confirmed."""
@@ -55,7 +65,7 @@ class Incident:
     public_cause: str | None = None
     id: int | None = None
     resolved_at: datetime | None = None
-    resolution: str | None = None  # "recovered" | "monitoring paused" | "monitor removed"
+    resolution: Resolution | None = None
     acknowledged_at: datetime | None = None
     policy_name: str | None = None
     policy: tuple[PolicyStep, ...] = ()
@@ -74,18 +84,25 @@ class MonitorState:
 
     monitor_id: str
     state: ShownState = ShownState.UNKNOWN  # computed state: unknown, up, degraded or down
-    since: datetime | None = None  # when `state` last changed
+    since: datetime | None = None  # when `state` last changed (for DOWN: the incident's start)
     failure_run: int = 0  # consecutive down results
     failure_run_started_at: datetime | None = None  # first down result of the current run
     success_run: int = 0  # consecutive non-down results while an incident is open
     success_run_started_at: datetime | None = None
     last_result_at: datetime | None = None
+    last_result_state: ProbeState | None = None
     last_cause: str | None = None
     last_public_cause: str | None = None
     last_status_code: int | None = None
     open_incident: Incident | None = None
-    last_checkin_at: datetime | None = None  # heartbeat monitors
-    deadline_at: datetime | None = None  # heartbeat monitors: next missed-check-in deadline
+    # Heartbeat monitors: the deadline counts from `armed_at` (the last check-in, or when
+    # monitoring resumed; None = the monitor's creation). `deadline_at` is the deadline derived
+    # from it, kept so the store can find due heartbeats; `deadline_missed` is set once a miss
+    # was recorded, so one silence is one miss until the next check-in re-arms the deadline.
+    last_checkin_at: datetime | None = None
+    armed_at: datetime | None = None
+    deadline_at: datetime | None = None
+    deadline_missed: bool = False
     last_degraded_notice_at: datetime | None = None
     last_cert_notice_at: datetime | None = None
 
@@ -95,7 +112,8 @@ class Notice:
     """A notification to enqueue in the outbox, keyed so it is enqueued at most once.
 
     `key` = incident-or-monitor, event, step, repeat, channel (DESIGN §6); the store uses it as a
-    unique idempotency key, so inserting the same Notice twice is a no-op.
+    unique idempotency key, so inserting the same Notice twice is a no-op. `data` is JSON-ready
+    (see `upwatch.engine.payload` for its shape).
     """
 
     event: EventType
@@ -112,6 +130,71 @@ class Notice:
         subject = (
             f"incident:{self.incident_id}"
             if self.incident_id is not None
-            else (f"monitor:{self.monitor_id}:{self.at.date().isoformat()}")
+            else f"monitor:{self.monitor_id}:{self.at.date().isoformat()}"
         )
-        return f"{subject}:{self.event}:{self.step}:{self.repeat}:{self.channel}"
+        step = "-" if self.step is None else str(self.step)
+        return f"{subject}:{self.event}:{step}:{self.repeat}:{self.channel}"
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What one evaluation changed: the store writes all of it in one transaction.
+
+    `result` is the result this evaluation judged (a heartbeat check-in or a missed deadline is
+    synthesized here and must be recorded like a probe result). `opened` is a newly confirmed
+    incident (id None: the store inserts it and puts the id into `state.open_incident`);
+    `resolved` is the open incident as resolved. `notices` go to the outbox.
+    """
+
+    state: MonitorState
+    result: ProbeResult | None = None
+    opened: Incident | None = None
+    resolved: Incident | None = None
+    notices: tuple[Notice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StepProgress:
+    """How far one escalation step got: when it fired (its due time) and the last repeat sent."""
+
+    fired_at: datetime | None = None
+    last_repeat: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationProgress:
+    """Per step of an incident's policy snapshot, what has fired; persisted with the incident."""
+
+    steps: tuple[StepProgress, ...] = ()
+
+    def step(self, index: int) -> StepProgress:
+        return self.steps[index] if index < len(self.steps) else StepProgress()
+
+    def with_step(self, index: int, progress: StepProgress) -> EscalationProgress:
+        padded = self.steps + (StepProgress(),) * (index + 1 - len(self.steps))
+        return EscalationProgress((*padded[:index], progress, *padded[index + 1 :]))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready form for the incident row's `progress` column."""
+        return {
+            "steps": [
+                {
+                    "fired_at": None if s.fired_at is None else s.fired_at.isoformat(),
+                    "last_repeat": s.last_repeat,
+                }
+                for s in self.steps
+            ]
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any] | None) -> EscalationProgress:
+        steps = (value or {}).get("steps", [])
+        return cls(
+            tuple(
+                StepProgress(
+                    None if s["fired_at"] is None else datetime.fromisoformat(s["fired_at"]),
+                    int(s["last_repeat"]),
+                )
+                for s in steps
+            )
+        )

@@ -6,9 +6,10 @@ local file, so an exclusive `flock` on a file beside it does the same.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def _current(connection: Connection) -> str | None:
 
 async def migrate(engine: AsyncEngine) -> None:
     """Upgrade to head; safe to run from several processes at once."""
-    with _file_lock(engine.url):
+    async with _file_lock(engine.url):
         async with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
                 await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
@@ -72,14 +73,21 @@ async def is_migrated(engine: AsyncEngine) -> bool:
         return await connection.run_sync(_current) == head_revision()
 
 
-@contextlib.contextmanager
-def _file_lock(url: URL) -> Iterator[None]:
+@contextlib.asynccontextmanager
+async def _file_lock(url: URL) -> AsyncIterator[None]:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         yield
         return
     lock_path = Path(url.database).with_name(Path(url.database).name + ".migrate-lock")
     with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        # Poll without blocking: a blocking flock would freeze the event loop (and the HTTP
+        # server answering health checks) while another process migrates.
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                await asyncio.sleep(0.05)
         try:
             yield
         finally:

@@ -1,0 +1,89 @@
+"""The per-monitor configuration the state machine needs, as one plain value.
+
+The state machine never reads `Config` or the maintenance schedule itself: the caller builds a
+`MonitorContext` for the instant being evaluated (`context_for` does it from the config), so the
+rules stay pure functions of (state, context, time) and tests can write contexts by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from upwatch.config.models import Config, HeartbeatMonitor, MonitorBase
+from upwatch.engine.maintenance import MaintenanceSchedule
+from upwatch.engine.model import PolicyStep
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatTiming:
+    """A heartbeat monitor's deadline: a check-in is expected every `interval`, plus `grace`."""
+
+    interval: timedelta
+    grace: timedelta
+
+    @property
+    def allowance(self) -> timedelta:
+        return self.interval + self.grace
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorContext:
+    """What one evaluation of one monitor needs to know besides its state.
+
+    `in_maintenance` and `last_window_end` describe the instant being evaluated (a result's
+    `checked_at`, or `now` for a tick): whether it is inside a window of this monitor, and the end
+    of the most recent window that ended at or before it. `policy` is the current policy's steps;
+    an incident confirmed now keeps this snapshot for its whole life.
+    """
+
+    failure_threshold: int = 3
+    recovery_threshold: int = 1
+    policy_name: str | None = None
+    policy: tuple[PolicyStep, ...] = ()
+    in_maintenance: bool = False
+    last_window_end: datetime | None = None
+    created_at: datetime | None = None  # when the monitor was first reconciled
+    heartbeat: HeartbeatTiming | None = None
+
+    @property
+    def notice_channels(self) -> tuple[str, ...]:
+        """Where `monitor.degraded` and `certificate.expiring` go: the first step's channels."""
+        return self.policy[0].channels if self.policy else ()
+
+
+def policy_steps(config: Config, name: str | None) -> tuple[PolicyStep, ...]:
+    """The snapshot of escalation policy `name` (empty for no policy)."""
+    if name is None or name not in config.escalations:
+        return ()
+    return tuple(
+        PolicyStep(step.after, tuple(step.notify), step.repeat_every)
+        for step in config.escalations[name]
+    )
+
+
+def context_for(
+    monitor: MonitorBase,
+    config: Config,
+    schedule: MaintenanceSchedule,
+    *,
+    at: datetime,
+    created_at: datetime | None,
+) -> MonitorContext:
+    """The context of `monitor` at instant `at`."""
+    policy_name = monitor.escalation_policy
+    heartbeat = (
+        HeartbeatTiming(monitor.interval, monitor.grace)
+        if isinstance(monitor, HeartbeatMonitor)
+        else None
+    )
+    return MonitorContext(
+        failure_threshold=monitor.failure_threshold,
+        recovery_threshold=monitor.recovery_threshold,
+        policy_name=policy_name,
+        policy=policy_steps(config, policy_name),
+        in_maintenance=schedule.active(monitor.id, at) is not None,
+        last_window_end=schedule.last_end_before(monitor.id, at),
+        created_at=created_at,
+        heartbeat=heartbeat,
+    )

@@ -12,8 +12,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The example's channels read secrets from the environment; for a local demo they point at a
+# closed local port, so alerts fail visibly instead of reaching anyone. Set real ones to try them.
+DEMO_ENV := SLACK_WEBHOOK_URL=$${SLACK_WEBHOOK_URL:-http://127.0.0.1:9/demo-slack} \
+	SMTP_URL=$${SMTP_URL:-smtp://127.0.0.1:9} \
+	PAGER_WEBHOOK_URL=$${PAGER_WEBHOOK_URL:-http://127.0.0.1:9/demo-pager} \
+	WEBHOOK_SECRET=$${WEBHOOK_SECRET:-whsec_ZGVtby1zZWNyZXQtZm9yLWxvY2FsLXJ1bnM=}
+
 run: $(STAMP)
-	$(BIN)/upwatch run -c monitors.yaml
+	$(DEMO_ENV) $(BIN)/upwatch run -c monitors.yaml
 
 test: $(STAMP) lint typecheck pytest
 

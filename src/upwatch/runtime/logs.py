@@ -13,7 +13,10 @@ from typing import Any
 
 import structlog
 
-QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "apscheduler", "aiosqlite", "asyncio")
+QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "aiosqlite", "asyncio")
+# APScheduler warns on every run skipped because the previous probe of that monitor is still in
+# flight: that is the intended "never two probes at once", not news, so only errors pass.
+SILENT_LOGGERS = ("apscheduler",)
 
 
 class _Scrub:
@@ -58,3 +61,5 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None
     logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr, force=True)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in SILENT_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)

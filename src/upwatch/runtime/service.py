@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timedelta
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
@@ -24,8 +26,10 @@ from upwatch.runtime.pipeline import Observation, Pipeline
 from upwatch.runtime.scheduler import ProbeScheduler
 from upwatch.store.generations import record_generation
 from upwatch.store.monitors import reconcile
+from upwatch.store.retention import prune
 
 log = structlog.get_logger("upwatch.service")
+PRUNE_EVERY = timedelta(minutes=10)
 
 
 class MonitoringService:
@@ -50,6 +54,7 @@ class MonitoringService:
         self.scheduler = ProbeScheduler(self.prober, self._submit, clock=clock)
         self.stop_event = asyncio.Event()
         self.flusher: asyncio.Task[None] | None = None
+        self.pruner: asyncio.Task[None] | None = None
 
     def _submit(self, monitor: MonitorBase, result: ProbeResult) -> None:
         self.pipeline.submit(Observation(monitor.id, result))
@@ -66,6 +71,7 @@ class MonitoringService:
         self.scheduler.add_ticker(self.health.tick, timedelta(seconds=1))
         self.scheduler.start(self.loaded.config.monitors, failing=self.evaluator.failing())
         self.flusher = asyncio.create_task(self.pipeline.run(self.stop_event))
+        self.pruner = asyncio.create_task(self._prune_forever())
         log.info("monitoring", monitors=len(self.loaded.config.monitors))
 
     async def _reconcile(self, loaded: LoadedConfig, *, first: bool) -> None:
@@ -102,8 +108,24 @@ class MonitoringService:
         self.loaded = loaded
         self.scheduler.sync(loaded.config.monitors)
 
+    async def _prune_forever(self) -> None:
+        """Retention: prune a minute after start, then every PRUNE_EVERY."""
+        await asyncio.sleep(60)
+        while True:
+            retention = self.loaded.config.retention
+            try:
+                pruned = await prune(self.engine, self.clock(), retention.raw, retention.rollups)
+            except (OSError, SQLAlchemyError) as exc:
+                log.warning("retention pruning failed; will retry", error=type(exc).__name__)
+            else:
+                if pruned.results or pruned.rollups or pruned.outbox:
+                    log.info("pruned old rows", **asdict(pruned))
+            await asyncio.sleep(PRUNE_EVERY.total_seconds())
+
     async def stop(self, grace: float = 3.0) -> None:
         """Stop probing, let in-flight probes finish (or cancel them), write what is left."""
+        if self.pruner is not None:
+            self.pruner.cancel()
         await self.scheduler.shutdown(grace)
         self.stop_event.set()
         self.pipeline.wakeup.set()

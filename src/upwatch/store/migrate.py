@@ -54,18 +54,17 @@ def _current(connection: Connection) -> str | None:
 
 async def migrate(engine: AsyncEngine) -> None:
     """Upgrade to head; safe to run from several processes at once."""
-    async with _file_lock(engine.url):
-        async with engine.connect() as connection:
+    async with _file_lock(engine.url), engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        try:
+            await connection.run_sync(_upgrade)
+            await connection.commit()
+        finally:
             if engine.dialect.name == "postgresql":
-                await connection.execute(text(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-            try:
-                await connection.run_sync(_upgrade)
+                unlock = text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                await connection.execute(unlock)
                 await connection.commit()
-            finally:
-                if engine.dialect.name == "postgresql":
-                    unlock = text(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
-                    await connection.execute(unlock)
-                    await connection.commit()
 
 
 async def is_migrated(engine: AsyncEngine) -> bool:

@@ -1,0 +1,55 @@
+"""Pruning old rows in small batches, so a prune never holds the write lock for long.
+
+Raw results (and finished outbox rows with their attempts) are kept `retention.raw`; hourly and
+daily rollups `retention.rollups` (DESIGN §8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, Table, delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upwatch.store.tables import ATTEMPTS, DAILY, HOURLY, OUTBOX, RESULTS
+
+BATCH = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    results: int
+    rollups: int
+    outbox: int
+
+
+async def _prune(
+    engine: AsyncEngine, table: Table, key: ColumnElement[object], where: ColumnElement[bool]
+) -> int:
+    """Delete matching rows, BATCH at a time, each batch its own short transaction."""
+    total = 0
+    while True:
+        async with engine.begin() as connection:
+            ids = select(key).where(where).limit(BATCH).scalar_subquery()
+            result = await connection.execute(delete(table).where(key.in_(ids)))
+        count = result.rowcount or 0
+        total += count
+        if count < BATCH:
+            return total
+
+
+async def prune(engine: AsyncEngine, now: datetime, raw: timedelta, rollups: timedelta) -> Pruned:
+    raw_cut, rollup_cut = now - raw, now - rollups
+    results = await _prune(engine, RESULTS, RESULTS.c.id, RESULTS.c.checked_at < raw_cut)
+    finished = or_(
+        OUTBOX.c.delivered_at < raw_cut,
+        OUTBOX.c.failed_at < raw_cut,
+        OUTBOX.c.cancelled_at < raw_cut,
+    )
+    old_ids = select(OUTBOX.c.id).where(finished)
+    await _prune(engine, ATTEMPTS, ATTEMPTS.c.id, ATTEMPTS.c.outbox_id.in_(old_ids))
+    outbox = await _prune(engine, OUTBOX, OUTBOX.c.id, finished)
+    hourly = await _prune(engine, HOURLY, HOURLY.c.bucket, HOURLY.c.bucket < rollup_cut)
+    daily = await _prune(engine, DAILY, DAILY.c.bucket, DAILY.c.bucket < rollup_cut)
+    return Pruned(results, hourly + daily, outbox)

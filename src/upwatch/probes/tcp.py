@@ -1,0 +1,55 @@
+"""The TCP probe: UP when a connection to host:port opens within the deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from upwatch.config.models import TcpMonitor
+from upwatch.probes.errors import describe, timed_out
+from upwatch.probes.outcome import Cause, Started, slow_cause
+from upwatch.probes.resolve import is_ip_literal, resolve
+from upwatch.probes.result import ProbeResult
+from upwatch.probes.timing import PhaseClock
+
+if TYPE_CHECKING:
+    from upwatch.probes.prober import Prober
+
+
+async def probe_tcp(prober: Prober, monitor: TcpMonitor, started: Started) -> ProbeResult:
+    clock = PhaseClock(monitor.host)
+    failure: Cause | None = None
+    deadline = asyncio.timeout(monitor.timeout.total_seconds())
+    try:
+        async with deadline:
+            await _connect(monitor.host, monitor.port, clock)
+    except OSError as exc:  # TimeoutError included: our deadline, or the kernel's
+        if isinstance(exc, TimeoutError) and deadline.expired():
+            failure = timed_out(monitor.timeout, clock.current, monitor.host)
+        else:
+            failure = describe(exc, monitor.host)
+    finally:
+        clock.switch(None)
+    slow = None if failure else slow_cause(monitor.expect.response_time_under, started.elapsed())
+    return started.judged(failure, [] if slow is None else [slow], phases=clock.phases)
+
+
+async def _connect(host: str, port: int, clock: PhaseClock) -> None:
+    if is_ip_literal(host):
+        addresses = [host]
+    else:
+        clock.switch("dns")
+        addresses = await resolve(host, port)
+    clock.switch("connect")
+    failure: OSError | None = None
+    for address in addresses:
+        try:
+            transport, _ = await asyncio.get_running_loop().create_connection(
+                asyncio.Protocol, address, port
+            )
+        except OSError as exc:
+            failure = exc
+        else:
+            transport.close()
+            return
+    raise failure or OSError(f"{host} resolved to no address")

@@ -56,3 +56,26 @@ async def test_rollups_older_than_their_retention_are_pruned(engine: AsyncEngine
 
     assert pruned.rollups == 2  # the old hour and the old day
     assert await _count(engine, HOURLY) == 1
+
+
+async def test_a_resolved_incident_adds_its_downtime_to_each_hour_and_day_it_spans(
+    engine: AsyncEngine,
+) -> None:
+    from upwatch.store.rollups import add_downtime
+    from upwatch.store.tables import DAILY
+
+    await _seed(engine, [])
+    start = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    async with engine.begin() as connection:
+        await add_downtime(connection, "api", start, start + timedelta(minutes=45))
+        await add_downtime(connection, "api", start, start + timedelta(minutes=10))
+    async with engine.connect() as connection:
+        hours = dict(
+            (await connection.execute(select(HOURLY.c.bucket, HOURLY.c.downtime_seconds))).all()
+        )
+        days = dict(
+            (await connection.execute(select(DAILY.c.bucket, DAILY.c.downtime_seconds))).all()
+        )
+    assert hours[datetime(2026, 11, 23, 23, tzinfo=UTC)] == 30 * 60 + 10 * 60
+    assert hours[datetime(2026, 11, 24, 0, tzinfo=UTC)] == 15 * 60
+    assert days[datetime(2026, 11, 24, tzinfo=UTC)] == 15 * 60

@@ -28,6 +28,7 @@ from upwatch.runtime.pipeline import Observation
 from upwatch.store import incidents as store
 from upwatch.store.monitors import Reconciled
 from upwatch.store.outbox import enqueue
+from upwatch.store.rollups import add_downtime
 from upwatch.store.states import Loaded, load_states, save_states
 
 log = structlog.get_logger("upwatch.evaluator")
@@ -125,10 +126,13 @@ class Evaluator:
             moved = machine.apply_result(
                 state, ctx, result, cert_expiring=cert_expiring(monitor, result)
             )
-        if state.last_result_at is None:
-            self._first.setdefault(monitor.id, result.checked_at)
+        self._note_first(state, result)
         await self._apply(connection, moved, now)
         return monitor.id, moved.result or result
+
+    def _note_first(self, state: MonitorState, result: ProbeResult) -> None:
+        if state.last_result_at is None:
+            self._first.setdefault(state.monitor_id, result.checked_at)
 
     async def _tick(
         self, connection: AsyncConnection, now: datetime
@@ -145,7 +149,8 @@ class Evaluator:
             moved = machine.on_tick(state, self._context(monitor, now), now)
             if moved.state != state or moved.opened is not None:
                 await self._apply(connection, moved, now)
-                if moved.result is not None:
+                if moved.result is not None:  # a missed heartbeat deadline is a result too
+                    self._note_first(state, moved.result)
                     rows.append((monitor_id, moved.result))
         return rows
 
@@ -171,17 +176,23 @@ class Evaluator:
     async def _resolve(
         self, connection: AsyncConnection, resolved: Incident, now: datetime
     ) -> None:
-        assert resolved.id is not None
+        incident_id = resolved.id
+        assert incident_id is not None
+        # The web may have acknowledged it since it was loaded: the resolution must say so.
+        resolved = await _acknowledged(connection, resolved)
         await store.resolve_incident(connection, resolved)
-        await store.cancel_unsent(connection, resolved.id, now)
-        told = await store.told_channels(connection, resolved.id)
+        await store.cancel_unsent(connection, incident_id, now)
+        told = await store.told_channels(connection, incident_id)
         assert resolved.resolved_at is not None
         await enqueue(
             connection, escalation.resolved_notices(resolved, told, resolved.resolved_at), now
         )
-        self._staged_progress.pop(resolved.id, None)
-        self._resolved.add(resolved.id)
-        log.info("incident resolved", monitor=resolved.monitor_id, incident=resolved.id)
+        await add_downtime(
+            connection, resolved.monitor_id, resolved.started_at, resolved.resolved_at
+        )
+        self._staged_progress.pop(incident_id, None)
+        self._resolved.add(incident_id)
+        log.info("incident resolved", monitor=resolved.monitor_id, incident=incident_id)
 
     async def _escalate_due(self, connection: AsyncConnection, now: datetime) -> None:
         for monitor_id in list(self.states):
@@ -207,9 +218,9 @@ class Evaluator:
     ) -> None:
         incident_id = incident.id
         assert incident_id is not None
-        fresh = await store.fresh_incident(connection, incident_id)
-        if fresh is not None and fresh.acknowledged_at != incident.acknowledged_at:
-            incident = replace(incident, acknowledged_at=fresh.acknowledged_at)
+        fresh = await _acknowledged(connection, incident)
+        if fresh is not incident:
+            incident = fresh
             self._staged[state.monitor_id] = replace(state, open_incident=incident)
         monitor = self.monitors.get(state.monitor_id)
         in_maintenance = monitor is not None and self.schedule.active(monitor.id, now) is not None
@@ -252,9 +263,24 @@ class Evaluator:
         self._first = {}
 
 
+async def _acknowledged(connection: AsyncConnection, incident: Incident) -> Incident:
+    """`incident` with the acknowledgement the database has now (the web writes it)."""
+    assert incident.id is not None
+    fresh = await store.fresh_incident(connection, incident.id)
+    if fresh is None or fresh.acknowledged_at == incident.acknowledged_at:
+        return incident
+    return replace(incident, acknowledged_at=fresh.acknowledged_at)
+
+
 def _time_matters(state: MonitorState, monitor: MonitorBase, now: datetime) -> bool:
-    """Whether the clock alone can change this monitor now (cheap filter before on_tick)."""
+    """Whether the clock alone can change this monitor now (cheap filter before on_tick).
+
+    Two things can: a heartbeat deadline passing, and the end of a maintenance window that held
+    back a failure run long enough to confirm (a missed deadline confirms on its own).
+    """
+    threshold = 1 if state.deadline_missed else monitor.failure_threshold
+    held_back = state.open_incident is None and state.failure_run >= threshold
     if isinstance(monitor, HeartbeatMonitor):
         due = state.deadline_at is None or now >= state.deadline_at
-        return due and not state.deadline_missed
-    return state.open_incident is None and state.failure_run >= monitor.failure_threshold
+        return (due and not state.deadline_missed) or held_back
+    return held_back

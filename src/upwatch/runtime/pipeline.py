@@ -72,6 +72,9 @@ class Pipeline:
         self.written = 0
         self.database_up = True
         self.wakeup = asyncio.Event()
+        # Held while a transaction uses the evaluator; reconciling (start, SIGHUP) and shard
+        # hand-overs take it too, so their staged changes never mix with a flush's.
+        self.lock = asyncio.Lock()
 
     def submit(self, observation: Observation) -> None:
         self.buffer.append(observation)
@@ -112,6 +115,10 @@ class Pipeline:
             self.dropped += 1
 
     async def _commit(self, batch: list[Observation]) -> bool:
+        async with self.lock:
+            return await self._commit_locked(batch)
+
+    async def _commit_locked(self, batch: list[Observation]) -> bool:
         now = self.clock()
         try:
             async with self.engine.begin() as connection:

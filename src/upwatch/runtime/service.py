@@ -7,7 +7,6 @@ stop. The daemon around it owns the process: signals, HTTP, health and the watch
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from upwatch.runtime.health import Health
 from upwatch.runtime.pipeline import Observation, Pipeline
 from upwatch.runtime.scheduler import ProbeScheduler
 from upwatch.store.generations import record_generation
-from upwatch.store.monitors import reconcile
+from upwatch.store.monitors import Reconciled, reconcile
 from upwatch.store.retention import prune
 
 log = structlog.get_logger("upwatch.service")
@@ -75,6 +74,16 @@ class MonitoringService:
         log.info("monitoring", monitors=len(self.loaded.config.monitors))
 
     async def _reconcile(self, loaded: LoadedConfig, *, first: bool) -> None:
+        async with self.pipeline.lock:
+            try:
+                changes = await self._reconcile_locked(loaded, first=first)
+            except BaseException:
+                self.evaluator.rollback()  # nothing staged may leak into the next flush
+                raise
+            self.evaluator.commit()
+        self._report(changes)
+
+    async def _reconcile_locked(self, loaded: LoadedConfig, *, first: bool) -> Reconciled:
         now = self.clock()
         config = loaded.config
         async with self.engine.begin() as connection:
@@ -88,7 +97,9 @@ class MonitoringService:
             new = wanted if first else [*changes.created, *changes.restored]
             await self.evaluator.take(connection, [*new, *changes.archived])
             await self.evaluator.apply_lifecycle(connection, changes, now)
-        self.evaluator.commit()
+        return changes
+
+    def _report(self, changes: Reconciled) -> None:
         self.evaluator.release(changes.archived)
         if changes.created or changes.archived or changes.paused or changes.resumed:
             log.info(
@@ -129,8 +140,20 @@ class MonitoringService:
         await self.scheduler.shutdown(grace)
         self.stop_event.set()
         self.pipeline.wakeup.set()
-        if self.flusher is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.flusher
-        await self.pipeline.drain(grace)
+        answering = self.flusher is None or await _finish(self.flusher, grace)
+        # A writer stuck past `grace` means the database is not answering: one short last try.
+        await self.pipeline.drain(grace if answering else 1.0)
         await self.prober.aclose()
+
+
+async def _finish(task: asyncio.Task[None], seconds: float) -> bool:
+    """Let `task` end within `seconds`, else cancel it (False): a flush can hang on a silent
+    database."""
+    done, late = await asyncio.wait({task}, timeout=seconds)
+    for pending in late:
+        pending.cancel()
+        await asyncio.wait({pending}, timeout=1.0)
+    for finished in done:
+        if not finished.cancelled() and finished.exception() is not None:
+            log.error("result writer failed", exc_info=finished.exception())
+    return not late

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.engine.escalation import CANCELLED_BY_ACK_OR_RESOLVE
@@ -51,13 +51,18 @@ async def fresh_incident(connection: AsyncConnection, incident_id: int) -> Incid
 
 
 async def cancel_unsent(connection: AsyncConnection, incident_id: int, now: datetime) -> None:
-    """Acknowledgement and resolution cancel every step and reminder not yet attempted."""
+    """Acknowledgement and resolution cancel every step and reminder not yet attempted.
+
+    A row a worker holds a live claim on is being sent right now: it stays, so its channel
+    counts as told and hears about the resolution too.
+    """
     statement = update(OUTBOX).where(
         OUTBOX.c.incident_id == incident_id,
         OUTBOX.c.event.in_([str(e) for e in CANCELLED_BY_ACK_OR_RESOLVE]),
         OUTBOX.c.attempts == 0,
         OUTBOX.c.delivered_at.is_(None),
         OUTBOX.c.cancelled_at.is_(None),
+        or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
     )
     await connection.execute(statement, {"cancelled_at": now})
 

@@ -17,7 +17,7 @@ from sqlalchemy import Table, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.store.tables import DAILY, HOURLY
-from upwatch.store.upsert import upsert
+from upwatch.store.upsert import insert_for, upsert
 
 # Upper bounds in milliseconds; a last bucket catches everything slower.
 BOUNDS_MS = (
@@ -144,3 +144,18 @@ def spans_by_bucket(
         spans.append((bucket, (stop - cursor).total_seconds()))
         cursor = stop
     return spans
+
+
+async def add_downtime(
+    connection: AsyncConnection, monitor_id: str, start: datetime, end: datetime
+) -> None:
+    """Add a resolved incident's time to the hourly and daily rollups it overlaps."""
+    for table, size in ((HOURLY, timedelta(hours=1)), (DAILY, timedelta(days=1))):
+        for bucket, seconds in spans_by_bucket(start, end, size):
+            row = {**_row(monitor_id, bucket, Rollup()), "downtime_seconds": seconds}
+            statement = insert_for(connection, table)
+            statement = statement.on_conflict_do_update(
+                index_elements=["monitor_id", "bucket"],
+                set_={"downtime_seconds": table.c.downtime_seconds + seconds},
+            )
+            await connection.execute(statement, row)

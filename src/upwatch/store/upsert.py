@@ -10,7 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-def _insert(connection: AsyncConnection, table: Table) -> Any:
+def insert_for(connection: AsyncConnection, table: Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
     module = postgresql if connection.dialect.name == "postgresql" else sqlite
     return module.insert(table)
 
@@ -25,7 +26,7 @@ async def upsert(
     """Insert `rows`; where `keys` already exist, overwrite the `update` columns."""
     if not rows:
         return
-    statement = _insert(connection, table)
+    statement = insert_for(connection, table)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys), set_={c: statement.excluded[c] for c in update}
     )
@@ -38,7 +39,7 @@ async def insert_ignore(
     """Insert `rows`, skipping any whose `keys` exist already; returns how many were new."""
     count = 0
     for row in rows:  # one at a time: executemany does not report per-row counts everywhere
-        statement = _insert(connection, table).on_conflict_do_nothing(index_elements=list(keys))
+        statement = insert_for(connection, table).on_conflict_do_nothing(index_elements=list(keys))
         result = await connection.execute(statement, row)
         count += result.rowcount or 0
     return count

@@ -33,11 +33,15 @@ def _since(request: Request) -> datetime | None:
     text = request.query_params.get("since")
     if not text:
         return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadQuery("since must be an ISO 8601 time such as 2026-11-22T10:00:00Z") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    # An offset's `+` typed into a URL unencoded arrives as a space: `...T10:00:00 01:00`.
+    head, space, offset = text.rpartition(" ")
+    for candidate in (text, f"{head}+{offset}") if space else (text,):
+        try:
+            value = datetime.fromisoformat(candidate.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    raise BadQuery("since must be an ISO 8601 time such as 2026-11-22T10:00:00Z")
 
 
 def _limit(request: Request) -> int:

@@ -1,0 +1,134 @@
+"""One prober per monitor across processes: 64 shards, each held by one instance at a time.
+
+A monitor belongs to shard `crc32(id) % 64`. Every instance beats in the instances table and
+holds its fair share (64 / live instances, rounded up) of the shards: PostgreSQL advisory locks on
+a dedicated connection (not a pooled one, which would keep its locks when returned to the pool;
+the locks drop with the connection when a process dies), or lease rows with an expiry on SQLite.
+A shard that is free (its holder released it or died) is taken at the next step, every 2 s.
+
+Config generations: overlapping deployments may run different configs. An instance that sees a
+newer generation with a different config digest steps down: it releases every shard and only
+serves pages until it exits. Instances running the same config share the shards.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from upwatch.store import leases
+from upwatch.store.tables import GENERATIONS
+
+log = structlog.get_logger("upwatch.coordination")
+SHARDS = 64
+STEP_SECONDS = 2.0
+LEASE_TTL = timedelta(seconds=10)
+LIVE_WITHIN = timedelta(seconds=10)
+ShardsChanged = Callable[[set[int]], Awaitable[None]]
+
+
+class ShardLocks(Protocol):
+    async def take(self, shard: int, now: datetime) -> bool: ...
+
+    async def keep(self, held: set[int], now: datetime) -> set[int]: ...
+
+    async def give_back(self, shard: int) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class Generation:
+    id: int
+    digest: str
+
+
+class Coordinator:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        locks: ShardLocks,
+        *,
+        instance: str,
+        generation: Generation,
+        clock: Callable[[], datetime],
+        on_gain: ShardsChanged,
+        on_lose: ShardsChanged,
+    ) -> None:
+        self.engine = engine
+        self.locks = locks
+        self.instance = instance
+        self.generation = generation
+        self.clock = clock
+        self.on_gain = on_gain
+        self.on_lose = on_lose
+        self.started = clock()
+        self.held: set[int] = set()
+        self.stepped_down = False
+        start = zlib.crc32(instance.encode()) % SHARDS
+        self.order = [(start + i) % SHARDS for i in range(SHARDS)]  # spread first picks
+
+    async def step(self) -> None:
+        """Beat, keep what is held, give back the excess, take free shards up to the share."""
+        now = self.clock()
+        async with self.engine.begin() as connection:
+            await leases.beat(connection, self.instance, self.generation.id, self.started, now)
+            live = await leases.live_instances(connection, now, LIVE_WITHIN)
+            newer = await self._superseded(connection)
+        if newer and not self.stepped_down:
+            await self.step_down("a newer config generation is running")
+            return
+        if self.stepped_down:
+            return
+        kept = await self.locks.keep(self.held, now)
+        if kept != self.held:
+            lost = self.held - kept
+            log.warning("shards lost", shards=sorted(lost))
+            self.held = kept
+            await self.on_lose(lost)
+        await self._rebalance(math.ceil(SHARDS / live), now)
+
+    async def _superseded(self, connection: AsyncConnection) -> bool:
+        query = select(GENERATIONS.c.digest).order_by(GENERATIONS.c.id.desc()).limit(1)
+        newest = (await connection.execute(query)).scalar()
+        return newest is not None and newest != self.generation.digest
+
+    async def _rebalance(self, share: int, now: datetime) -> None:
+        excess = sorted(self.held, key=self.order.index)[share:]
+        if excess:
+            await self._give_back(set(excess))
+        gained: set[int] = set()
+        for shard in self.order:
+            if len(self.held) + len(gained) >= share:
+                break
+            if shard not in self.held and await self.locks.take(shard, now):
+                gained.add(shard)
+        if gained:
+            self.held |= gained
+            await self.on_gain(gained)
+
+    async def _give_back(self, shards: set[int]) -> None:
+        await self.on_lose(shards)  # stop probing and flush before anyone else can take them
+        for shard in shards:
+            await self.locks.give_back(shard)
+        self.held -= shards
+
+    async def step_down(self, why: str) -> None:
+        log.warning("stepping down: releasing every shard, serving pages only", reason=why)
+        self.stepped_down = True
+        await self._give_back(set(self.held))
+
+    async def leave(self) -> None:
+        """On shutdown: release everything and remove this instance from the live list."""
+        await self._give_back(set(self.held))
+        async with self.engine.begin() as connection:
+            await leases.leave(connection, self.instance)
+        await self.locks.close()

@@ -1,0 +1,153 @@
+"""Raw results written in batches, hourly and daily rollups, and each monitor's first result."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.store_helpers import (
+    MakeHarness,
+    at,
+    config,
+    degraded,
+    down,
+    http,
+    monitor,
+    results,
+    rows,
+)
+from upwatch.probes.result import ProbeResult, ProbeState
+from upwatch.store.rollups import BOUNDS_MS
+from upwatch.store.tables import DAILY, HOURLY
+
+
+async def test_results_are_written_in_batches_with_what_the_probe_measured(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(http("api")))
+    harness.pipeline.batch_size = 2
+    measured = ProbeResult(
+        ProbeState.UP,
+        at(),
+        0.1234,
+        status_code=200,
+        phases={"dns": 0.002, "connect": 0.01, "tls": 0.03, "ttfb": 0.07, "transfer": 0.0114},
+        cert_expires_at=at(hours=24 * 60),
+    )
+    failed = down(at(minutes=1), "connection refused (api.acme.test:443)", "connection refused")
+
+    harness.submit("api", measured, failed, *(degraded(at(minutes=n)) for n in (2, 3, 4)))
+    assert await harness.flush(at(minutes=5)) is True
+
+    assert harness.pipeline.written == 5
+    written = await results(engine, "api")
+    assert [r.checked_at for r in written] == [at(minutes=n) for n in range(5)]
+    first, second = written[0], written[1]
+    assert (first.state, first.duration_ms, first.status_code) == ("up", 123.4, 200)
+    assert first.phases == {
+        "dns": 0.002,
+        "connect": 0.01,
+        "tls": 0.03,
+        "ttfb": 0.07,
+        "transfer": 0.0114,
+    }
+    assert first.cert_expires_at == at(hours=24 * 60)
+    assert (second.state, second.cause, second.public_cause) == (
+        "down",
+        "connection refused (api.acme.test:443)",
+        "connection refused",
+    )
+
+
+async def test_hourly_and_daily_rollups_count_checks_failures_and_degraded(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(http("api", failure_threshold=10)))
+    first_hour = [
+        ProbeResult(ProbeState.UP, at(minutes=10), 0.05),
+        down(at(minutes=20)),
+        degraded(at(minutes=30)),
+        down(at(minutes=40)),
+    ]
+    second_hour = [ProbeResult(ProbeState.UP, at(minutes=70), 0.05), degraded(at(minutes=80))]
+
+    await harness.feed("api", *first_hour, *second_hour)
+
+    hourly = await rows(engine, HOURLY, order=HOURLY.c.bucket)
+    assert [(r.bucket, r.checks, r.failures, r.degraded) for r in hourly] == [
+        (at(), 4, 2, 1),
+        (at(hours=1), 2, 0, 1),
+    ]
+    [daily] = await rows(engine, DAILY)
+    assert (daily.bucket, daily.checks, daily.failures, daily.degraded) == (
+        at(hours=-8),
+        6,
+        2,
+        2,
+    )
+    assert daily.latency_sum_ms == pytest.approx(50 + 30 + 900 + 30 + 50 + 900)
+
+
+async def test_rollup_percentiles_are_the_latency_bucket_holding_p50_and_p95(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(http("api")))
+    latencies = [40.0] * 10 + [120.0] * 9 + [2000.0]  # nearest rank: p50 = 40, p95 = 120
+    measured = [
+        ProbeResult(ProbeState.UP, at(minutes=n), ms / 1000) for n, ms in enumerate(latencies)
+    ]
+
+    await harness.feed("api", *measured)
+
+    [hourly] = await rows(engine, HOURLY)
+    [daily] = await rows(engine, DAILY)
+    for rollup in (hourly, daily):
+        assert (rollup.p50_ms, rollup.p95_ms) == (40.0, 150.0)
+        assert sum(rollup.latency_hist) == 20
+    # Reported from bucket upper bounds: never below the true value, at most one bucket above.
+    assert 120.0 <= hourly.p95_ms == BOUNDS_MS[BOUNDS_MS.index(150)]
+
+
+async def test_rollups_from_separate_flushes_merge_into_one_row_per_bucket(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(http("api", failure_threshold=10)))
+    await harness.feed("api", *(ProbeResult(ProbeState.UP, at(minutes=n), 0.04) for n in range(5)))
+
+    await harness.feed("api", *(down(at(minutes=n), ms=900.0) for n in range(5, 10)))
+
+    [hourly] = await rows(engine, HOURLY)
+    assert (hourly.checks, hourly.failures) == (10, 5)
+    assert (hourly.p50_ms, hourly.p95_ms) == (40.0, 1000.0)
+    [daily] = await rows(engine, DAILY)
+    assert (daily.checks, daily.failures, daily.p50_ms) == (10, 5, 40.0)
+
+
+async def test_first_result_at_is_set_by_the_first_result_and_never_moves(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(http("api"), http("web")))
+
+    await harness.feed("api", down(at(minutes=3)), down(at(minutes=4)))
+    await harness.restart(at(minutes=5))
+    await harness.feed("api", down(at(minutes=6)))
+
+    assert (await monitor(engine, "api")).first_result_at == at(minutes=3)
+    assert (await monitor(engine, "web")).first_result_at is None
+
+
+async def test_results_older_than_a_day_still_roll_up_into_their_own_day(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(http("api")))
+    yesterday = at() - timedelta(days=1)
+
+    await harness.feed("api", degraded(yesterday), degraded(at()), now=at(seconds=1))
+
+    daily = await rows(engine, DAILY, order=DAILY.c.bucket)
+    assert [(r.bucket, r.checks) for r in daily] == [
+        (at(hours=-32), 1),
+        (at(hours=-8), 1),
+    ]

@@ -98,6 +98,13 @@ class HttpServer:
 
 
 async def _read_request(reader: asyncio.StreamReader) -> Request:
+    return Request(*await read_http_request(reader))
+
+
+async def read_http_request(
+    reader: asyncio.StreamReader,
+) -> tuple[str, str, dict[str, str], bytes]:
+    """Method, path, lower-cased headers and body of one HTTP/1.1 request."""
     head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
     request_line, *lines = head.split("\r\n")
     method, path, _ = request_line.split(" ", 2)
@@ -106,7 +113,7 @@ async def _read_request(reader: asyncio.StreamReader) -> Request:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return Request(method, path, headers, body)
+    return method, path, headers, body
 
 
 def _head(status: int, headers: dict[str, str]) -> bytes:

@@ -20,6 +20,9 @@ def run_daemon_command(args: argparse.Namespace) -> int:
 
 
 def run_migrate(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from upwatch.runtime.database_errors import describe_database_error
     from upwatch.runtime.settings import Settings
     from upwatch.store.database import create_engine, safe_url
     from upwatch.store.migrate import head_revision, migrate
@@ -30,9 +33,10 @@ def run_migrate(args: argparse.Namespace) -> int:
         engine = create_engine(settings.database_url)
         try:
             await migrate(engine)
-        except OSError as exc:
+        except (OSError, SQLAlchemyError) as exc:
             where = safe_url(settings.database_url)
-            raise UpwatchError(f"cannot reach the database at {where} ({exc})") from None
+            reason = describe_database_error(exc)
+            raise UpwatchError(f"cannot migrate the database at {where}: {reason}") from None
         finally:
             await engine.dispose()
 
@@ -47,13 +51,15 @@ def run_status(args: argparse.Namespace) -> int:
     return show_status(args)
 
 
-def _not_yet(args: argparse.Namespace) -> int:
-    raise UpwatchError(f"`upwatch {args.command}` is not available in this build yet")
+def run_notify_test(args: argparse.Namespace) -> int:
+    from upwatch.commands import notify_test
+
+    return notify_test.run_notify_test(args)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": run_daemon_command,
-    "notify-test": _not_yet,
+    "notify-test": run_notify_test,
     "migrate": run_migrate,
     "status": run_status,
 }

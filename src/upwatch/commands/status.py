@@ -17,6 +17,7 @@ from upwatch.config.loader import load_config
 from upwatch.config.models import Config
 from upwatch.engine.maintenance import MaintenanceSchedule
 from upwatch.errors import UpwatchError, UsageError
+from upwatch.runtime.database_errors import describe_database_error
 from upwatch.runtime.settings import Settings
 from upwatch.store import reads
 from upwatch.store.database import create_engine, safe_url
@@ -42,7 +43,8 @@ async def _gather(settings: Settings, config: Config | None) -> dict[str, Any]:
             incidents = await reads.incident_rows(connection, open_only=True, limit=1000)
     except (OSError, SQLAlchemyError) as exc:
         where = safe_url(settings.database_url)
-        raise UpwatchError(f"cannot read the database at {where} ({type(exc).__name__})") from None
+        reason = describe_database_error(exc)
+        raise UpwatchError(f"cannot read the database at {where}: {reason}") from None
     finally:
         await engine.dispose()
     schedule = MaintenanceSchedule.from_config(config) if config else MaintenanceSchedule([], UTC)

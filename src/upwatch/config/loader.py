@@ -31,8 +31,11 @@ from upwatch.config.models import (
 )
 from upwatch.config.problems import Problem, field_error, message_for, problem_at
 from upwatch.config.references import check_references
+from upwatch.config.secrets import literal_secrets
 from upwatch.config.source import Path, Positions, SourceError, load_yaml
 from upwatch.errors import UsageError
+
+MIN_LITERAL_SECRET = 4
 
 
 class ConfigInvalid(UsageError):
@@ -84,7 +87,9 @@ def load_config(
         raise UsageError(f"{path}: the config file is not UTF-8 text") from None
     config, secrets = parse_config(text, path, os.environ if environ is None else environ, no_env)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    return LoadedConfig(config, path, digest, frozenset(secrets))
+    # Too-short literal values (a password "pw") would blank out unrelated text when redacting.
+    literal = {s for s in literal_secrets(config) if len(s) >= MIN_LITERAL_SECRET}
+    return LoadedConfig(config, path, digest, frozenset(secrets | literal))
 
 
 def parse_config(

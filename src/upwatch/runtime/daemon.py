@@ -10,18 +10,26 @@ for 120 s makes the process exit 1 so the restart policy brings it back.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upwatch.config.loader import LoadedConfig, load_config
 from upwatch.errors import UpwatchError
+from upwatch.notify.worker import daemon_worker
+from upwatch.runtime.database_errors import describe_database_error
 from upwatch.runtime.health import Health
 from upwatch.runtime.heartbeat_ping import ping_forever
 from upwatch.runtime.logs import configure_logging
+from upwatch.runtime.railway import warn_if_history_is_lost_on_redeploy
 from upwatch.runtime.server import HttpServer
 from upwatch.runtime.service import MonitoringService
 from upwatch.runtime.settings import Settings
@@ -32,10 +40,29 @@ from upwatch.web.context import AppContext
 
 log = structlog.get_logger("upwatch")
 DB_START_ATTEMPTS = 30  # about a minute of retries before giving up at start
+# A database that stops answering (a network partition, a failover) must not hang the daemon: a
+# connect gives up after CONNECT_TIMEOUT and a statement while serving after COMMAND_TIMEOUT, and
+# the pipeline buffers until the database is back. Migrations have no statement limit.
+CONNECT_TIMEOUT = 10.0
+COMMAND_TIMEOUT = 60.0
+# SIGTERM gets a clean stop within a few seconds; if something still hangs (a flush to a database
+# that does not answer), the process exits anyway: all state is in the database, and an immediate
+# SIGKILL is safe too (DESIGN §9). Below Docker's and Kubernetes' default stop timeouts.
+HARD_EXIT_SECONDS = 8.0
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def engine_options(url: URL, *, serving: bool) -> dict[str, Any]:
+    """Timeouts for PostgreSQL (asyncpg's own defaults wait forever on a silent server)."""
+    if url.get_backend_name() != "postgresql":
+        return {}
+    connect_args: dict[str, float] = {"timeout": CONNECT_TIMEOUT}
+    if serving:
+        connect_args["command_timeout"] = COMMAND_TIMEOUT
+    return {"connect_args": connect_args}
 
 
 class Daemon:
@@ -49,36 +76,67 @@ class Daemon:
         self.reload = asyncio.Event()
         self.exit_code = 0
         self.service: MonitoringService | None = None
+        self.secrets: set[str] = {*loaded.secrets, *settings.secrets()}
+
+    def configure_logging(self) -> None:
+        s = self.settings
+        configure_logging(s.log_level, s.log_format, self.secrets)
 
     def _signals(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, self.stop.set)
+            loop.add_signal_handler(sig, self._request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.reload.set)
+
+    def _request_stop(self) -> None:
+        if self.stop.is_set():
+            return
+        self.stop.set()
+        # A thread, not a task: it fires even if the event loop is stuck.
+        timer = threading.Timer(HARD_EXIT_SECONDS, self._hard_exit)
+        timer.daemon = True
+        timer.start()
+
+    def _hard_exit(self) -> None:
+        log.error(
+            "shutdown did not finish in time (is the database answering?): exiting now",
+            seconds=HARD_EXIT_SECONDS,
+        )
+        os._exit(1)
 
     async def run(self) -> int:
         self._signals()
         await self.http.start()
         log.info("listening", host=self.settings.host, port=self.settings.port)
-        engine = create_engine(self.settings.database_url)
+        url = self.settings.database_url
+        engine = create_engine(url, **engine_options(url, serving=True))
         try:
             if await self._open_database(engine):
                 await self._serve(engine)
         finally:
             await self.http.stop()
-            await engine.dispose()
+            await _dispose(engine)
         log.info("stopped", exit_code=self.exit_code)
         return self.exit_code
 
     async def _open_database(self, engine: AsyncEngine) -> bool:
+        url = self.settings.database_url
+        migrating = create_engine(url, **engine_options(url, serving=False))
+        try:
+            return await self._migrate(migrating, engine)
+        finally:
+            await _dispose(migrating)
+
+    async def _migrate(self, migrating: AsyncEngine, engine: AsyncEngine) -> bool:
         for attempt in range(1, DB_START_ATTEMPTS + 1):
             try:
-                await migrate(engine)
+                await migrate(migrating)
             except (OSError, SQLAlchemyError) as exc:
                 log.error(
                     "database unreachable at start",
                     url=safe_url(self.settings.database_url),
                     error=type(exc).__name__,
+                    reason=describe_database_error(exc),
                     attempt=attempt,
                 )
                 if await self._wait_or_stop(2.0):
@@ -87,6 +145,7 @@ class Daemon:
             self.health.migrated = True
             self.ctx.engine = engine
             return True
+        log.error("giving up: the database stayed unreachable", attempts=DB_START_ATTEMPTS)
         self.exit_code = 1
         return False
 
@@ -105,8 +164,13 @@ class Daemon:
         self.service = service
         await service.start()
         self.ctx.checkins = service
+        self.ctx.pipeline = service.pipeline  # buffer and database gauges in /metrics
+        notifier = daemon_worker(engine, lambda: self.loaded, self.settings)  # sends the outbox
+        await notifier.start()
+        self.ctx.notifier = notifier
         tasks = [
             asyncio.create_task(self._watchdog()),
+            asyncio.create_task(self._watch_writer(service)),
             asyncio.create_task(self._reloads(service)),
         ]
         if self.settings.heartbeat_url:
@@ -118,7 +182,13 @@ class Daemon:
         self.health.stopping = True
         for task in tasks:
             task.cancel()
-        await service.stop(grace=3.0)
+        # Side by side, so a database that does not answer costs its timeout once, not thrice;
+        # all before the engine is disposed. Unsent outbox rows wait in the database.
+        await asyncio.gather(
+            service.stop(grace=3.0),
+            _within(3.0, notifier.stop(grace=2.0), "notification worker"),
+            self.http.stop(),
+        )
 
     async def _watchdog(self) -> None:
         while True:
@@ -126,14 +196,33 @@ class Daemon:
             if self.health.stalled():
                 log.error("scheduler stalled for 120 s: exiting so the service is restarted")
                 self.exit_code = 1
-                self.stop.set()
+                self._request_stop()
                 return
+
+    async def _watch_writer(self, service: MonitoringService) -> None:
+        """A result writer that died of a bug would leave a healthy-looking daemon that records
+        nothing: exit 1 instead, so the restart policy brings it back."""
+        writer = service.flusher
+        if writer is None:
+            return
+        await asyncio.wait({writer})
+        if self.stop.is_set() or writer.cancelled() or writer.exception() is None:
+            return
+        log.error(
+            "result writer crashed: exiting so the service is restarted",
+            exc_info=writer.exception(),
+        )
+        self.exit_code = 1
+        self._request_stop()
 
     async def _reloads(self, service: MonitoringService) -> None:
         while True:
             await self.reload.wait()
             self.reload.clear()
-            await self._reload(service)
+            try:
+                await self._reload(service)
+            except Exception:  # a bug must not end reloading (or the daemon) silently
+                log.exception("config reload failed")
 
     async def _reload(self, service: MonitoringService) -> None:
         try:
@@ -149,11 +238,39 @@ class Daemon:
             return
         self.loaded = loaded
         self.ctx.loaded = loaded
+        if not loaded.secrets <= self.secrets:  # a new ${VAR}: scrub it from the logs too
+            self.secrets |= loaded.secrets
+            self.configure_logging()
         log.info("config reloaded", monitors=len(loaded.config.monitors))
 
 
+async def _within(seconds: float, stopping: Awaitable[None], what: str) -> None:
+    """Await `stopping`, cancelling it after `seconds` (it may wait on a silent database)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stopping
+    except TimeoutError:
+        log.warning("shutdown: gave up waiting", part=what, seconds=seconds)
+
+
+async def _dispose(engine: AsyncEngine) -> None:
+    # Closing a connection politely waits for the server; one that does not answer is dropped.
+    try:
+        async with asyncio.timeout(1.5):
+            await engine.dispose()
+    except TimeoutError:
+        await engine.dispose(close=False)
+
+
 async def run_daemon(loaded: LoadedConfig, settings: Settings) -> int:
-    configure_logging(
-        settings.log_level, settings.log_format, {*loaded.secrets, *settings.secrets()}
-    )
-    return await Daemon(loaded, settings).run()
+    daemon = Daemon(loaded, settings)
+    daemon.configure_logging()
+    warn_if_history_is_lost_on_redeploy(settings)
+    try:
+        return await daemon.run()
+    except UpwatchError:
+        raise  # a known failure: the command prints it as one line
+    except Exception:
+        # A bug: the command prints one line; the log keeps the traceback (scrubbed) to fix it.
+        log.exception("crashed")
+        raise

@@ -14,11 +14,14 @@ EVERY_SECONDS = 60.0
 
 
 async def ping_forever(url: str, health: Health, every: float = EVERY_SECONDS) -> None:
+    """Ping as soon as upwatch is healthy, then every `every` seconds while it stays healthy."""
     async with httpx.AsyncClient(timeout=10.0, trust_env=False) as client:
         while True:
             if health.healthy():
                 await _ping(client, url)
-            await asyncio.sleep(every)
+                await asyncio.sleep(every)
+            else:
+                await asyncio.sleep(1.0)  # starting, or stalled: ping again once healthy
 
 
 async def _ping(client: httpx.AsyncClient, url: str) -> None:

@@ -102,12 +102,21 @@ class Pipeline:
         """
         while True:
             batch = [self.buffer.popleft() for _ in range(min(len(self.buffer), self.batch_size))]
-            if not await self._commit(batch):
-                self.buffer.extendleft(reversed(batch))
-                self._trim()
+            try:
+                committed = await self._commit(batch)
+            except BaseException:  # cancelled mid-commit (shutdown): keep the batch, in order
+                self.evaluator.rollback()
+                self._put_back(batch)
+                raise
+            if not committed:
+                self._put_back(batch)
                 return False
             if not self.buffer:
                 return True
+
+    def _put_back(self, batch: list[Observation]) -> None:
+        self.buffer.extendleft(reversed(batch))
+        self._trim()
 
     def _trim(self) -> None:
         while len(self.buffer) > self.max_buffer:
@@ -131,7 +140,7 @@ class Pipeline:
         self.evaluator.commit()
         self.written += len(rows)
         if not self.database_up:
-            log.warning("database is back", buffered=len(self.buffer))
+            log.info("database is back", buffered=len(self.buffer))
             self.database_up = True
         return True
 

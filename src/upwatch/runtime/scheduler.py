@@ -56,9 +56,11 @@ class ProbeScheduler:
         self.scheduler.start()
 
     def add_ticker(self, func: Callable[[], object], every: timedelta) -> None:
+        """Run `func` every `every`, the first time as soon as the scheduler runs."""
         self.scheduler.add_job(
             func,
             IntervalTrigger(seconds=every.total_seconds()),
+            next_run_time=self.clock(),
             id="__ticker__",
             max_instances=1,
             coalesce=True,

@@ -142,7 +142,7 @@ class MonitoringService:
         self.pipeline.wakeup.set()
         answering = self.flusher is None or await _finish(self.flusher, grace)
         # A writer stuck past `grace` means the database is not answering: one short last try.
-        await self.pipeline.drain(grace if answering else 1.0)
+        await self.pipeline.drain(grace if answering else 0.5)
         await self.prober.aclose()
 
 
@@ -152,7 +152,7 @@ async def _finish(task: asyncio.Task[None], seconds: float) -> bool:
     done, late = await asyncio.wait({task}, timeout=seconds)
     for pending in late:
         pending.cancel()
-        await asyncio.wait({pending}, timeout=1.0)
+        await asyncio.wait({pending}, timeout=0.5)
     for finished in done:
         if not finished.cancelled() and finished.exception() is not None:
             log.error("result writer failed", exc_info=finished.exception())

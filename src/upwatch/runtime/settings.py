@@ -28,6 +28,7 @@ class Settings:
     instance: str  # name + per-process nonce: the holder of leases
     railway: bool  # running on Railway (for the no-volume warning)
     draining_seconds: float
+    volume_mount_path: str | None = None  # RAILWAY_VOLUME_MOUNT_PATH: where a volume is attached
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,10 +46,17 @@ class Settings:
             instance=f"{name}:{secrets.token_hex(4)}",
             railway=any(k.startswith("RAILWAY_") for k in env),
             draining_seconds=float(env.get("RAILWAY_DEPLOYMENT_DRAINING_SECONDS") or 0),
+            volume_mount_path=env.get("RAILWAY_VOLUME_MOUNT_PATH") or None,
         )
 
     def secrets(self) -> set[str]:
-        found = {self.secret_key, self.metrics_token, self.database_url.password}
+        # The heartbeat URL is a credential (a healthchecks.io check URL is its own secret).
+        found = {
+            self.secret_key,
+            self.metrics_token,
+            self.database_url.password,
+            self.heartbeat_url,
+        }
         return {s for s in found if isinstance(s, str) and s}
 
 

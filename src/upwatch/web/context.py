@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.runtime.health import Health
 from upwatch.runtime.settings import Settings
+from upwatch.web.metrics_runtime import ResultPipeline
+from upwatch.web.page_cache import PageCache
+
+if TYPE_CHECKING:
+    from upwatch.notify.worker import DeliveryWorker
 
 
 class CheckinSink(Protocol):
@@ -30,3 +35,6 @@ class AppContext:
     engine: AsyncEngine | None = None  # None until the database is open
     checkins: CheckinSink | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
+    pages: PageCache = field(default_factory=PageCache)  # rendered public pages, per process
+    notifier: DeliveryWorker | None = None  # the outbox worker: delivery counters for /metrics
+    pipeline: ResultPipeline | None = None  # the result buffer: its counters for /metrics

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from upwatch.store.migrate import is_migrated
 from upwatch.web.context import AppContext
+
+READY_TIMEOUT_SECONDS = 3.0  # a silent database is "not ready", not a hung health check
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -26,7 +30,8 @@ async def readyz(request: Request) -> JSONResponse:
     if ctx.engine is None:
         return JSONResponse({"status": "starting", "database": "not open"}, status_code=503)
     try:
-        migrated = await is_migrated(ctx.engine)
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            migrated = await is_migrated(ctx.engine)
     except Exception:  # any driver error means "not reachable"; the log has the detail
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
     if not migrated:

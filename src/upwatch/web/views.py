@@ -95,7 +95,7 @@ def overall_status(states: Sequence[ShownState]) -> str:
 
 def incident_json(row: Row[Any], config: Config, now: datetime) -> dict[str, Any]:
     end = row.resolved_at or now
-    cause = row.cause if config.status_page.show_urls else (row.public_cause or row.cause)
+    cause = row.cause if config.status_page.show_urls else row.public_cause
     return {
         "id": row.id,
         "monitor_id": row.monitor_id,

@@ -1,0 +1,125 @@
+"""Email through an HTTPS API, in each provider's own request format (Railway blocks outbound
+SMTP below its Pro plan):
+
+- Resend: https://resend.com/docs/api-reference/emails/send-email
+- Postmark: https://postmarkapp.com/developer/api/email-api#send-a-single-email
+- SendGrid: https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from upwatch.notify.channels.http import post
+from upwatch.notify.outcome import Outcome
+
+# The real hosts. `SendContext.email_api_bases` replaces them in tests; a test harness driving
+# the real process sets UPWATCH_EMAIL_API_BASE_RESEND (POSTMARK, SENDGRID) instead.
+API_BASES: Mapping[str, str] = {
+    "resend": "https://api.resend.com",
+    "postmark": "https://api.postmarkapp.com",
+    "sendgrid": "https://api.sendgrid.com",
+}
+BASE_ENV = "UPWATCH_EMAIL_API_BASE_"
+
+
+def api_bases(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = os.environ if environ is None else environ
+    return {name: env.get(BASE_ENV + name.upper()) or url for name, url in API_BASES.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """One rendered email, whatever carries it."""
+
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    headers: Mapping[str, str]  # Message-ID and friends
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+def resend(mail: Mail, api_key: str) -> ApiRequest:
+    return ApiRequest(
+        "/emails",
+        {"Authorization": f"Bearer {api_key}"},
+        {
+            "from": mail.sender,
+            "to": list(mail.to),
+            "subject": mail.subject,
+            "html": mail.html,
+            "text": mail.text,
+            "headers": dict(mail.headers),
+        },
+    )
+
+
+def postmark(mail: Mail, api_key: str) -> ApiRequest:
+    return ApiRequest(
+        "/email",
+        {"X-Postmark-Server-Token": api_key, "Accept": "application/json"},
+        {
+            "From": mail.sender,
+            "To": ", ".join(mail.to),
+            "Subject": mail.subject,
+            "HtmlBody": mail.html,
+            "TextBody": mail.text,
+            "Headers": [{"Name": k, "Value": v} for k, v in mail.headers.items()],
+            "MessageStream": "outbound",
+        },
+    )
+
+
+def sendgrid(mail: Mail, api_key: str) -> ApiRequest:
+    return ApiRequest(
+        "/v3/mail/send",
+        {"Authorization": f"Bearer {api_key}"},
+        {
+            "personalizations": [{"to": [{"email": address} for address in mail.to]}],
+            "from": {"email": mail.sender},
+            "subject": mail.subject,
+            "content": [
+                {"type": "text/plain", "value": mail.text},
+                {"type": "text/html", "value": mail.html},
+            ],
+            "headers": dict(mail.headers),
+        },
+    )
+
+
+PROVIDERS: dict[str, Callable[[Mail, str], ApiRequest]] = {
+    "resend": resend,
+    "postmark": postmark,
+    "sendgrid": sendgrid,
+}
+
+
+async def send_api(
+    http: httpx.AsyncClient,
+    provider: str,
+    api_key: str,
+    mail: Mail,
+    *,
+    now: datetime,
+    bases: Mapping[str, str] | None = None,
+) -> Outcome:
+    request = PROVIDERS[provider](mail, api_key)
+    url = (bases or api_bases())[provider].rstrip("/") + request.path
+    headers = {"Content-Type": "application/json", **request.headers}
+    body = json.dumps(request.body, ensure_ascii=False).encode()
+    return await post(http, url, body, headers, now)

@@ -1,0 +1,80 @@
+"""Links in messages: signed acknowledge links and the status page (DESIGN §6, §7).
+
+An acknowledge token names one incident and an expiry, signed with HMAC-SHA256 under
+UPWATCH_SECRET_KEY: `<incident id>.<expiry, unix seconds>.<base64url signature>`. It is URL-safe,
+needs no database row, and a changed digit anywhere breaks the signature. Without a secret key
+or a public URL there is no acknowledge link at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+ACK_VALID_FOR = timedelta(days=7)
+_PURPOSE = b"upwatch-ack-v1"  # a key used for nothing else, even if the secret key is reused
+
+
+class TokenProblem(StrEnum):
+    INVALID = "invalid"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class AckCheck:
+    """What a token says: the incident, or why it cannot be used."""
+
+    incident_id: int | None
+    expires_at: datetime | None = None
+    problem: TokenProblem | None = None
+
+
+def _signature(secret_key: str, incident_id: int, expires: int) -> str:
+    key = hmac.new(secret_key.encode(), _PURPOSE, hashlib.sha256).digest()
+    digest = hmac.new(key, f"{incident_id}.{expires}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def ack_token(secret_key: str, incident_id: int, expires_at: datetime) -> str:
+    expires = int(expires_at.timestamp())
+    return f"{incident_id}.{expires}.{_signature(secret_key, incident_id, expires)}"
+
+
+def check_ack_token(secret_key: str, token: str, now: datetime) -> AckCheck:
+    """The incident a token acknowledges; a tampered token is INVALID, an old one EXPIRED."""
+    parts = token.split(".")
+    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return AckCheck(None, problem=TokenProblem.INVALID)
+    incident_id, expires = int(parts[0]), int(parts[1])
+    expected = _signature(secret_key, incident_id, expires)
+    if not hmac.compare_digest(expected.encode(), parts[2].encode()):
+        return AckCheck(None, problem=TokenProblem.INVALID)
+    try:
+        expires_at = datetime.fromtimestamp(expires, UTC)
+    except (OverflowError, OSError, ValueError):
+        return AckCheck(None, problem=TokenProblem.INVALID)
+    if now >= expires_at:
+        return AckCheck(incident_id, expires_at, TokenProblem.EXPIRED)
+    return AckCheck(incident_id, expires_at)
+
+
+def ack_url(
+    public_url: str | None, secret_key: str | None, incident_id: int, issued_at: datetime
+) -> str | None:
+    """`<public_url>/ack/<token>`, valid ACK_VALID_FOR from `issued_at`; None when off."""
+    if not public_url or not secret_key:
+        return None
+    token = ack_token(secret_key, incident_id, issued_at + ACK_VALID_FOR)
+    return f"{public_url.rstrip('/')}/ack/{token}"
+
+
+def status_page_url(public_url: str | None, monitor_id: str | None, *, public: bool) -> str | None:
+    """The monitor's own page when it is public, else the status page itself."""
+    if not public_url:
+        return None
+    base = public_url.rstrip("/")
+    return f"{base}/monitors/{monitor_id}" if public and monitor_id else f"{base}/"

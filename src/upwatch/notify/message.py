@@ -1,0 +1,259 @@
+"""What one notification says: the event's facts (frozen in the outbox payload) plus what the
+running config adds when it is sent (the monitor's name and group, links, who has been told).
+
+Every channel renders a `Message`; none reads the outbox or the config itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from upwatch.engine.model import EventType
+from upwatch.notify import text
+
+TAGS = {
+    EventType.INCIDENT_OPENED: "DOWN",
+    EventType.INCIDENT_ESCALATED: "ESCALATED",
+    EventType.INCIDENT_REMINDER: "REMINDER",
+    EventType.INCIDENT_ACKNOWLEDGED: "ACKNOWLEDGED",
+    EventType.INCIDENT_RESOLVED: "RESOLVED",
+    EventType.MONITOR_DEGRADED: "DEGRADED",
+    EventType.CERTIFICATE_EXPIRING: "CERT",
+    EventType.CHANNEL_FAILED: "CHANNEL FAILED",
+    EventType.TEST: "TEST",
+}
+# Events that ask someone to act on an open incident: they carry the acknowledge link.
+ASKS_FOR_ACK = frozenset(
+    {
+        EventType.INCIDENT_OPENED,
+        EventType.INCIDENT_ESCALATED,
+        EventType.INCIDENT_REMINDER,
+        EventType.CHANNEL_FAILED,
+    }
+)
+
+
+def _time(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorInfo:
+    id: str
+    name: str
+    group: str | None = None
+    public: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentInfo:
+    """The incident as it was when the event happened (see `upwatch.engine.payload`)."""
+
+    id: int
+    started_at: datetime
+    confirmed_at: datetime | None
+    resolved_at: datetime | None
+    resolution: str | None
+    duration_seconds: int
+    acknowledged: bool
+    acknowledged_at: datetime | None
+    step: int | None
+    repeat: int
+    cause: str
+    policy: str | None
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> IncidentInfo:
+        started_at = _time(data["started_at"])
+        assert started_at is not None
+        return cls(
+            id=int(data["id"]),
+            started_at=started_at,
+            confirmed_at=_time(data.get("confirmed_at")),
+            resolved_at=_time(data.get("resolved_at")),
+            resolution=data.get("resolution"),
+            duration_seconds=int(data.get("duration_seconds") or 0),
+            acknowledged=bool(data.get("acknowledged")),
+            acknowledged_at=_time(data.get("acknowledged_at")),
+            step=data.get("step"),
+            repeat=int(data.get("repeat") or 0),
+            cause=str(data.get("cause") or ""),
+            policy=data.get("policy"),
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """For `channel.failed`: which channel stopped accepting messages, and what it said."""
+
+    channel: str
+    event: str
+    error: str
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> Failure:
+        return cls(str(data["channel"]), str(data["event"]), str(data["error"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    key: str  # the outbox key: ids derived from it stay the same on every retry
+    event: EventType
+    channel: str  # the channel this message goes to
+    at: datetime  # when the event happened
+    monitor: MonitorInfo | None  # None for a test message
+    incident: IncidentInfo | None = None
+    cause: str | None = None
+    cert_expires_at: datetime | None = None
+    told: tuple[str, ...] = ()  # channels told about this incident (or notice) so far
+    status_page_url: str | None = None
+    ack_url: str | None = None
+    failure: Failure | None = None
+
+    @property
+    def delivery_id(self) -> str:
+        """The webhook id (`webhook-id` header and body `id`): the same on every retry."""
+        return "msg_" + hashlib.sha256(self.key.encode()).hexdigest()[:32]
+
+    def message_id(self, domain: str) -> str:
+        """The email `Message-ID`, derived from the key like the webhook id."""
+        return f"<{self.delivery_id.removeprefix('msg_')}@{domain}>"
+
+    @property
+    def tag(self) -> str:
+        return TAGS[self.event]
+
+    @property
+    def why(self) -> str:
+        """The cause in words, on one line."""
+        cause = self.cause or (self.incident.cause if self.incident else None)
+        if self.failure is not None:
+            cause = self.failure.error
+        return text.one_line(cause or "no cause recorded")
+
+    @property
+    def since(self) -> datetime:
+        return self.incident.started_at if self.incident is not None else self.at
+
+    @property
+    def duration(self) -> timedelta:
+        if self.incident is not None:
+            return timedelta(seconds=self.incident.duration_seconds)
+        return timedelta(0)
+
+    @property
+    def state(self) -> str:
+        """The monitor's state as the message reports it."""
+        if self.incident is None:
+            return "DEGRADED"  # monitor notices: degraded, or a certificate close to expiry
+        if not self.incident.is_open:
+            return "UP" if self.incident.resolution in (None, "recovered") else "RESOLVED"
+        return "DOWN, acknowledged" if self.incident.acknowledged else "DOWN"
+
+    def facts(self) -> list[tuple[str, str]]:
+        """Label and value of everything a person needs at a glance, in reading order."""
+        if self.event is EventType.TEST:
+            return [("Channel", self.channel), ("Sent", text.utc(self.at))]
+        if self.failure is not None:
+            undelivered = TAGS.get(EventType(self.failure.event), self.failure.event)
+            head = [
+                ("Channel", self.failure.channel),
+                ("Error", self.failure.error),
+                ("Undelivered", f"{undelivered} message"),
+                ("Monitor", self._monitor_label()),
+            ]
+        else:
+            head = [("Monitor", self._monitor_label()), ("State", self.state), ("Cause", self.why)]
+        told = [("Told", ", ".join(self.told))] if self.told else []
+        return [*head, *self._time_facts(), *told]
+
+    def _monitor_label(self) -> str:
+        if self.monitor is None:
+            return "none"
+        group = f" ({self.monitor.group})" if self.monitor.group else ""
+        return f"{self.monitor.name}{group}"
+
+    def _time_facts(self) -> list[tuple[str, str]]:
+        incident = self.incident
+        if incident is None:
+            return [("Since", text.utc(self.at))]
+        facts = [("Since", text.utc(incident.started_at))]
+        if incident.resolved_at is not None:
+            facts.append(("Resolved", text.utc(incident.resolved_at)))
+        facts.append(("Duration", text.duration(self.duration)))
+        if incident.acknowledged_at is not None:
+            facts.append(("Acknowledged", text.utc(incident.acknowledged_at)))
+        return facts
+
+    def template_context(self) -> dict[str, Any]:
+        """What templates see (see templates/notify/README.md)."""
+        return {
+            "message": self,
+            "event": str(self.event),
+            "tag": self.tag,
+            "monitor": self.monitor,
+            "incident": self.incident,
+            "cause": self.why,
+            "state": self.state,
+            "since": self.since,
+            "duration": self.duration,
+            "at": self.at,
+            "told": self.told,
+            "channel": self.channel,
+            "failure": self.failure,
+            "cert_expires_at": self.cert_expires_at,
+            "status_page_url": self.status_page_url,
+            "ack_url": self.ack_url,
+            "facts": self.facts(),
+        }
+
+
+def message_from_payload(
+    *,
+    key: str,
+    event: str,
+    channel: str,
+    at: datetime,
+    payload: Mapping[str, Any],
+    monitor: MonitorInfo | None,
+    told: tuple[str, ...] = (),
+    status_page_url: str | None = None,
+    ack_url: str | None = None,
+) -> Message:
+    """A Message from an outbox row's payload and what the running config adds."""
+    incident = payload.get("incident")
+    failure = payload.get("failure")
+    return Message(
+        key=key,
+        event=EventType(event),
+        channel=channel,
+        at=at,
+        monitor=monitor,
+        incident=None if incident is None else IncidentInfo.from_payload(incident),
+        cause=payload.get("cause"),
+        cert_expires_at=_time(payload.get("cert_expires_at")),
+        told=told,
+        status_page_url=status_page_url,
+        ack_url=ack_url,
+        failure=None if failure is None else Failure.from_payload(failure),
+    )
+
+
+def wants_ack_link(message: Message) -> bool:
+    """Whether the message asks someone to acknowledge an incident that was open and
+    unacknowledged when the event happened."""
+    incident = message.incident
+    return (
+        message.event in ASKS_FOR_ACK
+        and incident is not None
+        and incident.is_open
+        and not incident.acknowledged
+    )

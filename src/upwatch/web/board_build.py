@@ -1,0 +1,155 @@
+"""Building a `Board` from its source rows: a pure function of the rows, the config and `now`.
+
+Maintenance windows are listed once for the whole 90 days and then filtered per monitor (asking
+the schedule per monitor and per window would walk the cron triggers thousands of times).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Row
+
+from upwatch.config.models import Config
+from upwatch.engine.maintenance import MaintenanceSchedule, Window
+from upwatch.engine.model import ShownState
+from upwatch.engine.uptime import Interval, OpenInterval, uptime
+from upwatch.web.bar_days import BAR_DAYS, day_uptimes
+from upwatch.web.bars import bars_svg, days_with_downtime
+from upwatch.web.board import STATE_WORDS, Board, GroupView, MonitorView
+from upwatch.web.board_notes import banner, history, incident_view, notices
+from upwatch.web.board_source import BoardSource
+from upwatch.web.pages_format import Clockface
+from upwatch.web.views import WINDOWS, History, overall_status, shown_cause
+
+NOTICE_HORIZON = timedelta(days=7)
+COLLAPSE_ABOVE = 40  # on pages with more monitors, groups with nothing wrong start collapsed
+_ATTENTION = (ShownState.DOWN, ShownState.DEGRADED, ShownState.MAINTENANCE)
+_SEVERITY = (*_ATTENTION, ShownState.UP, ShownState.UNKNOWN, ShownState.PAUSED)
+
+
+@dataclass(slots=True)
+class _Inputs:
+    config: Config
+    source: BoardSource
+    now: datetime
+    zone: ZoneInfo
+    windows: list[Window]
+
+
+def build_board(source: BoardSource, config: Config, now: datetime) -> Board:
+    zone = ZoneInfo(config.status_page.timezone)
+    windows = maintenance_windows(config, now)
+    inputs = _Inputs(config, source, now, zone, windows)
+    monitors = [_monitor(row, inputs) for row in source.rows]
+    clockface = Clockface(zone)
+    show_urls = config.status_page.show_urls
+    states = [m.state for m in monitors]
+    return Board(
+        title=config.status_page.title,
+        description=config.status_page.description,
+        generated_at=now,
+        clockface=clockface,
+        banner=banner(overall_status(states), monitors),
+        groups=groups(monitors),
+        open_incidents=[incident_view(r, show_urls, now) for r in source.open_incidents],
+        notices=notices(config, windows, monitors, clockface, now),
+        history=history(source.recent_incidents, show_urls, zone, now),
+        by_id={m.id: m for m in monitors},
+        windows=windows,
+    )
+
+
+def _monitor(row: Row[Any], inputs: _Inputs) -> MonitorView:
+    now = inputs.now
+    windows = [w for w in inputs.windows if w.applies_to(row.id)]
+    incidents, excluded = intervals(row.id, inputs.source.history, windows, now)
+    figures = uptime_figures(incidents, excluded, row.first_result_at, now)
+    days = day_uptimes(row.first_result_at, incidents, excluded, now, inputs.zone)
+    config = inputs.config
+    return MonitorView(
+        id=row.id,
+        name=row.name,
+        group=row.group_name,
+        type=row.type,
+        description=(row.info or {}).get("description"),
+        target=row.target if config.status_page.show_urls else None,
+        state=shown_state(row, windows, now),
+        since=row.since,
+        cause=shown_cause(row, config),
+        last_checked_at=row.last_result_at,
+        uptime=figures,
+        bars=bars_svg(days.past, days.today, days.first_day),
+        bad_days=days_with_downtime(days.all),
+        bad_days_30=days_with_downtime(days.all[-30:]),
+        measured_days=sum(1 for d in days.all if d.uptime is not None),
+    )
+
+
+def intervals(
+    monitor_id: str, history: History, windows: Sequence[Window], now: datetime
+) -> tuple[list[OpenInterval], list[Interval]]:
+    """(incidents, excluded periods) of one monitor: excluded are paused, archived and
+    maintenance time (DESIGN §5)."""
+    incidents: list[OpenInterval] = [(i.start, i.end) for i in history.downtime.get(monitor_id, [])]
+    excluded: list[Interval] = [
+        *((p.start, p.end or now) for p in history.excluded.get(monitor_id, [])),
+        *((w.starts_at, w.ends_at) for w in windows if w.starts_at < now),
+    ]
+    return incidents, excluded
+
+
+def uptime_figures(
+    incidents: list[OpenInterval],
+    excluded: list[Interval],
+    first_result_at: datetime | None,
+    now: datetime,
+) -> dict[str, float | None]:
+    return {
+        label: uptime(now - size, now, incidents, excluded, first_result_at)
+        for label, size in WINDOWS.items()
+    }
+
+
+def maintenance_windows(config: Config, now: datetime) -> list[Window]:
+    """Every window of any monitor from before the oldest bar until NOTICE_HORIZON from now."""
+    start = now - timedelta(days=BAR_DAYS + 1)
+    return MaintenanceSchedule.from_config(config).upcoming(start, now + NOTICE_HORIZON - start)
+
+
+def shown_state(row: Row[Any], windows: Sequence[Window], now: datetime) -> ShownState:
+    """DESIGN §5: paused wins over maintenance, which wins over the computed state."""
+    if row.paused:
+        return ShownState.PAUSED
+    if any(w.covers(now) for w in windows):
+        return ShownState.MAINTENANCE
+    return ShownState(row.state or "unknown")
+
+
+def groups(monitors: list[MonitorView]) -> list[GroupView]:
+    by_name: dict[str | None, list[MonitorView]] = {}
+    for monitor in monitors:
+        by_name.setdefault(monitor.group, []).append(monitor)
+    large = len(monitors) > COLLAPSE_ABOVE
+    found = []
+    for name, members in by_name.items():
+        worst = worst_state([m.state for m in members])
+        open_ = not large or worst in _ATTENTION
+        found.append(GroupView(name, members, worst, group_summary(members, worst), open_))
+    return found
+
+
+def worst_state(states: Sequence[ShownState]) -> ShownState:
+    return next((s for s in _SEVERITY if s in states), ShownState.UNKNOWN)
+
+
+def group_summary(members: Sequence[MonitorView], worst: ShownState) -> str:
+    if worst in (ShownState.DOWN, ShownState.DEGRADED):
+        count = Counter(m.state for m in members)[worst]
+        return f"{count} of {len(members)} {STATE_WORDS[worst].lower()}"
+    return STATE_WORDS[worst]

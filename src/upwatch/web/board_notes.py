@@ -1,0 +1,142 @@
+"""The words around the monitors: the overall banner, incidents, announcements, maintenance."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import Row
+
+from upwatch.config.models import Config
+from upwatch.engine.maintenance import EVERY_MONITOR, Window
+from upwatch.engine.model import ShownState
+from upwatch.web.board import Banner, DayHistory, IncidentView, MonitorView, NoticeView
+from upwatch.web.board_source import HISTORY_DAYS
+from upwatch.web.pages_format import Clockface
+
+PER_DAY = 10  # incidents listed per day of history before "and N more"
+_HEADLINES = {
+    "operational": "All systems operational",
+    "degraded": "Degraded performance",
+    "partial_outage": "Partial outage",
+    "major_outage": "Major outage",
+    "maintenance": "Scheduled maintenance in progress",
+}
+
+
+def names(monitors: Sequence[MonitorView], most: int = 3) -> str:
+    """`Public API, Database and 4 more`."""
+    shown = [m.name for m in monitors[:most]]
+    rest = len(monitors) - len(shown)
+    if rest:
+        return f"{', '.join(shown)} and {rest} more"
+    if len(shown) > 1:
+        return f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return "".join(shown)
+
+
+def banner(overall: str, monitors: Sequence[MonitorView]) -> Banner:
+    def having(state: ShownState) -> list[MonitorView]:
+        return [m for m in monitors if m.state is state]
+
+    down, slow = having(ShownState.DOWN), having(ShownState.DEGRADED)
+    if overall == "major_outage":
+        detail = f"{len(down)} of {len(monitors)} services are down: {names(down)}."
+    elif overall == "partial_outage":
+        detail = f"Down: {names(down)}. Everything else is working."
+    elif overall == "degraded":
+        detail = f"Slower or degraded: {names(slow)}. Everything is reachable."
+    elif overall == "maintenance":
+        detail = f"Planned work on {names(having(ShownState.MAINTENANCE))}."
+    elif monitors:
+        detail = f"All {len(monitors)} services are working normally."
+    else:
+        detail = "No services are published on this page yet."
+    return Banner(overall, _HEADLINES[overall], detail)
+
+
+def incident_view(row: Row[Any], show_urls: bool, now: datetime) -> IncidentView:
+    end = row.resolved_at or now
+    # The public cause never carries hosts or URLs; without one, say nothing rather than leak.
+    cause = row.cause if show_urls else row.public_cause
+    return IncidentView(
+        id=row.id,
+        monitor_id=row.monitor_id,
+        monitor_name=row.monitor_name,
+        started_at=row.started_at,
+        confirmed_at=row.confirmed_at,
+        resolved_at=row.resolved_at,
+        acknowledged_at=row.acknowledged_at,
+        duration_seconds=max(0, int((end - row.started_at).total_seconds())),
+        cause=cause,
+    )
+
+
+def history(
+    recent: Sequence[Row[Any]], show_urls: bool, zone: tzinfo, now: datetime
+) -> list[DayHistory]:
+    """The last HISTORY_DAYS days, newest first, each with its incidents (or none)."""
+    today = now.astimezone(zone).date()
+    days = [today - timedelta(days=back) for back in range(HISTORY_DAYS)]
+    by_day: dict[Any, list[IncidentView]] = {day: [] for day in days}
+    for row in recent:
+        day = row.started_at.astimezone(zone).date()
+        if day in by_day:
+            by_day[day].append(incident_view(row, show_urls, now))
+    return [
+        DayHistory(day, items[:PER_DAY], max(0, len(items) - PER_DAY))
+        for day, items in by_day.items()
+    ]
+
+
+def notices(
+    config: Config,
+    windows: Sequence[Window],
+    monitors: Sequence[MonitorView],
+    clockface: Clockface,
+    now: datetime,
+) -> list[NoticeView]:
+    return [
+        *_announcements(config, clockface, now),
+        *_maintenance(windows, monitors, clockface, now),
+    ]
+
+
+def _announcements(config: Config, clockface: Clockface, now: datetime) -> list[NoticeView]:
+    found = []
+    for a in config.announcements:
+        if (a.start is None or a.start <= now) and (a.end is None or now < a.end):
+            when = f"Posted {clockface.time(a.start)}" if a.start else ""
+            if a.end is not None:
+                when = f"{when} · until {clockface.time(a.end)}".lstrip(" ·")
+            found.append(NoticeView(a.severity, a.title, a.body, when, active=True))
+    return found
+
+
+def _maintenance(
+    windows: Sequence[Window],
+    monitors: Sequence[MonitorView],
+    clockface: Clockface,
+    now: datetime,
+) -> list[NoticeView]:
+    found = []
+    for window in windows:
+        if window.ends_at <= now:
+            continue
+        if EVERY_MONITOR in window.monitors:
+            affected = "all services"
+        else:
+            members = [m for m in monitors if m.id in window.monitors]
+            if not members:
+                continue  # only private monitors: nothing a customer needs to know
+            affected = names(members, most=5)
+        active = window.covers(now)
+        when = clockface.span(window.starts_at, window.ends_at)
+        body = (
+            f"Affects {affected[:1].lower()}{affected[1:]}."
+            if affected == "All services"
+            else f"Affects {affected}."
+        )
+        found.append(NoticeView("maintenance", window.name, body, when, active))
+    return found

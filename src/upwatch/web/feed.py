@@ -1,0 +1,105 @@
+"""`/feed.atom`: the incidents of public monitors as an Atom feed (RFC 4287), newest first.
+
+Links are absolute when `status_page.public_url` is set and relative otherwise: they never come
+from the request's Host header, which a client controls (and a shared cache would keep).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from upwatch.store import reads
+from upwatch.web.board import Board, IncidentView
+from upwatch.web.board_notes import incident_view
+from upwatch.web.context import AppContext
+from upwatch.web.pages_board import current_page, secrets_of
+from upwatch.web.pages_format import Clockface, duration
+from upwatch.web.render import Body, render, respond
+from upwatch.web.views import iso
+
+ATOM = "application/atom+xml; charset=utf-8"
+FEED_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    monitor_id: str
+    title: str
+    text: str
+    published: str
+    updated: datetime
+
+    @property
+    def updated_text(self) -> str | None:
+        return iso(self.updated)
+
+
+def entry(i: IncidentView, authority: str, clockface: Clockface) -> Entry:
+    cause = f" Cause: {i.cause}." if i.cause else ""
+    if i.resolved_at is not None:
+        title = f"Resolved: {i.monitor_name} was down for {duration(i.duration_seconds)}"
+        text = (
+            f"{i.monitor_name} was down from {clockface.time(i.started_at)} to "
+            f"{clockface.time(i.resolved_at)} ({duration(i.duration_seconds)}).{cause}"
+        )
+    else:
+        title = f"{i.monitor_name} is down"
+        text = f"{i.monitor_name} is down since {clockface.time(i.started_at)}.{cause}"
+        if i.acknowledged_at is not None:
+            text += f" Acknowledged at {clockface.time(i.acknowledged_at)}."
+    changes = [t for t in (i.confirmed_at, i.acknowledged_at, i.resolved_at) if t is not None]
+    tag = f"tag:{authority},{i.started_at:%Y-%m-%d}:incident/{i.id}"
+    return Entry(tag, i.monitor_id, title, text, iso(i.started_at) or "", max(changes))
+
+
+def render_feed(board: Board, rows: Sequence[Any], public_url: str | None) -> str:
+    base = (public_url or "").rstrip("/")
+    authority = urlsplit(base).hostname or "upwatch.invalid"
+    show_urls = False  # the feed is public: causes in their public form
+    views = [incident_view(r, show_urls, board.generated_at) for r in rows]
+    entries = [entry(v, authority, board.clockface) for v in views]
+    updated = max((e.updated for e in entries), default=board.generated_at)
+    return render(
+        "page/feed.atom.j2",
+        title=board.title,
+        base=base,
+        feed_id=f"{base}/feed.atom" if base else f"tag:{authority},2026:feed",
+        updated=iso(updated),
+        entries=entries,
+    )
+
+
+async def atom_feed(request: Request) -> Response:
+    ctx: AppContext = request.app.state.ctx
+    if ctx.engine is None:
+        return PlainTextResponse("starting up; try again in a moment", 503)
+    try:
+        body = await _feed_body(ctx)
+    except (SQLAlchemyError, OSError):
+        return PlainTextResponse("the incident history is unreachable; try again soon", 503)
+    return respond(request, body, cache_seconds=60)
+
+
+async def _feed_body(ctx: AppContext) -> Body:
+    page = await current_page(ctx)
+    config = ctx.loaded.config
+
+    async def build() -> Body:
+        assert ctx.engine is not None
+        async with ctx.engine.connect() as connection:
+            rows = await reads.incident_rows(
+                connection, monitor_ids=list(page.board.by_id), limit=FEED_LIMIT
+            )
+        text = render_feed(page.board, rows, config.status_page.public_url)
+        return Body.of(text, ATOM, secrets_of(ctx))
+
+    return await ctx.pages.get(("feed", ctx.loaded.digest), build)

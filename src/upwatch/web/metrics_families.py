@@ -1,0 +1,93 @@
+"""The metric families of a scrape, filled monitor by monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+
+from upwatch.engine.model import ShownState
+from upwatch.probes.result import ProbeState
+
+_M = ["monitor"]
+_PASSED = (str(ProbeState.UP), str(ProbeState.DEGRADED))  # degraded met every hard expectation
+
+
+def _gauge(name: str, documentation: str, labels: list[str] = _M) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, labels=labels)
+
+
+class Families:
+    def __init__(self) -> None:
+        self.success = _gauge("probe_success", "Whether the latest probe succeeded (1) or not (0)")
+        self.duration = _gauge("probe_duration_seconds", "How long the latest probe took")
+        self.status = _gauge(
+            "probe_http_status_code", "HTTP status of the latest probe's final response (0: none)"
+        )
+        self.cert = _gauge(
+            "probe_ssl_earliest_cert_expiry",
+            "When the TLS certificate seen by the latest probe expires, as unix time",
+        )
+        self.info = _gauge(
+            "upwatch_monitor_info",
+            "A monitor's name, group and type as labels; always 1",
+            ["monitor", "name", "group", "type", "public"],
+        )
+        self.state = _gauge(
+            "upwatch_monitor_state",
+            "1 for the state the status page shows for a monitor, 0 for the others",
+            ["monitor", "state"],
+        )
+        self.open = _gauge("upwatch_open_incidents", "Incidents of a monitor not yet resolved")
+        self.uptime = _gauge(
+            "upwatch_uptime_ratio",
+            "Uptime over a trailing window, 0 to 1 (maintenance and paused time excluded)",
+            ["monitor", "window"],
+        )
+        self.checked = _gauge(
+            "upwatch_last_check_timestamp_seconds", "When the latest result was recorded"
+        )
+
+    def add_monitor(
+        self,
+        row: Any,
+        state: ShownState,
+        uptime: dict[str, float | None],
+        open_incidents: int,
+    ) -> None:
+        monitor = [row.id]
+        public = "true" if row.public else "false"
+        self.info.add_metric([row.id, row.name, row.group_name or "", row.type, public], 1)
+        for candidate in ShownState:
+            self.state.add_metric([row.id, str(candidate)], float(candidate is state))
+        self.open.add_metric(monitor, open_incidents)
+        for window, value in uptime.items():
+            if value is not None:
+                self.uptime.add_metric([row.id, window], value / 100)
+        self._latest(row, monitor)
+
+    def _latest(self, row: Any, monitor: list[str]) -> None:
+        if row.last_result_state is None:
+            return  # never probed: no probe_* samples rather than made-up zeros
+        self.success.add_metric(monitor, float(row.last_result_state in _PASSED))
+        self.checked.add_metric(monitor, row.last_result_at.timestamp())
+        if row.duration_ms is not None:
+            self.duration.add_metric(monitor, row.duration_ms / 1000)
+        if row.type == "http":
+            self.status.add_metric(monitor, row.last_status_code or 0)
+        if row.cert_expires_at is not None:
+            self.cert.add_metric(monitor, row.cert_expires_at.timestamp())
+
+    def all(self) -> Iterator[Metric]:
+        yield from (
+            self.success,
+            self.duration,
+            self.status,
+            self.cert,
+            self.info,
+            self.state,
+            self.open,
+            self.uptime,
+            self.checked,
+        )

@@ -1,0 +1,88 @@
+"""A small stale-while-revalidate cache for rendered pages.
+
+A value younger than `fresh_for` seconds is served as is. An older one is still served while a
+single background task rebuilds it, so no request waits for a rendering of a thousand monitors;
+only a missing value, or one older than `stale_for`, makes a request wait (and concurrent
+requests share that one build). If a rebuild fails (the database is away), the last good value
+keeps being served with its own "updated at" time, which beats an error page on a status page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+import structlog
+
+T = TypeVar("T")
+log = structlog.get_logger("upwatch.pages")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    value: Any
+    made_at: float
+
+
+class PageCache:
+    def __init__(
+        self,
+        *,
+        fresh_for: float = 5.0,
+        stale_for: float = 120.0,
+        max_entries: int = 256,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.fresh_for = fresh_for
+        self.stale_for = stale_for
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._building: dict[Hashable, asyncio.Task[Any]] = {}
+
+    async def get(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            age = self.clock() - entry.made_at
+            if age <= self.fresh_for:
+                return cast(T, entry.value)
+            if age <= self.stale_for:
+                self._start(key, build)
+                return cast(T, entry.value)
+        try:
+            return cast(T, await asyncio.shield(self._start(key, build)))
+        except Exception:
+            if entry is None:
+                raise
+            log.warning("page rebuild failed; serving the last good one", key=str(key))
+            return cast(T, entry.value)
+
+    def _start(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> asyncio.Task[Any]:
+        task = self._building.get(key)
+        if task is None:
+            task = asyncio.create_task(self._build(key, build))
+            task.add_done_callback(_report)
+            self._building[key] = task
+        return task
+
+    async def _build(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+        try:
+            value = await build()
+        finally:
+            self._building.pop(key, None)
+        self._entries[key] = _Entry(value, self.clock())
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return value
+
+
+def _report(task: asyncio.Task[Any]) -> None:
+    """Retrieve a background build's error (so asyncio does not complain) and log it."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.warning("page rebuild failed", error=type(exc).__name__)

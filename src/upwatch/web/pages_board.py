@@ -1,0 +1,100 @@
+"""The current status page: its model (`Board`) and its rendered body, cached together.
+
+Badges, the feed and the monitor pages read the same cached board, so every public surface tells
+the same story and none of them queries the database per request. Building runs the database
+reads on the event loop and the CPU work (bars, templates, gzip) in a worker thread, so serving
+cached pages goes on while a thousand monitors are re-rendered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from upwatch.config.loader import LoadedConfig
+from upwatch.web.board import Board
+from upwatch.web.board_build import build_board
+from upwatch.web.board_source import BoardSource, fetch_board_source
+from upwatch.web.context import AppContext
+from upwatch.web.render import HTML, Body, render
+
+REFRESH_SECONDS = 60  # the page's meta refresh
+MIN_SECRET = 4
+_BANNER_ICONS = {
+    "operational": "up",
+    "degraded": "degraded",
+    "partial_outage": "down",
+    "major_outage": "down",
+    "maintenance": "maintenance",
+}
+_FAVICON_COLOURS = {
+    "operational": "%2317864a",
+    "degraded": "%23f0b429",
+    "partial_outage": "%23c4511c",
+    "major_outage": "%23c53030",
+    "maintenance": "%232b63c0",
+}
+NOTICE_WORDS = {"info": "Notice", "minor": "Minor", "major": "Major", "critical": "Critical"}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPage:
+    board: Board
+    body: Body
+
+
+def secrets_of(ctx: AppContext) -> frozenset[str]:
+    """Values no page may print. Like the log scrubber, values under 4 characters are left
+    alone: replacing every "a" of a page would hide nothing and break the markup."""
+    found = ctx.loaded.secrets | ctx.settings.secrets()
+    return frozenset(s for s in found if len(s) >= MIN_SECRET)
+
+
+def favicon(overall: str) -> str:
+    colour = _FAVICON_COLOURS.get(overall, "%237b8594")
+    return (
+        "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
+        f"%3Ccircle cx='8' cy='8' r='7' fill='{colour}'/%3E%3C/svg%3E"
+    )
+
+
+def page_values(board: Board, **values: Any) -> dict[str, Any]:
+    """What the base template needs on every page."""
+    return {
+        "title": board.title,
+        "description": board.description,
+        "favicon": favicon(board.banner.state),
+        "zone": board.clockface.zone(board.generated_at),
+        "refresh": REFRESH_SECONDS,
+        **values,
+    }
+
+
+async def current_page(ctx: AppContext) -> StatusPage:
+    """The cached status page of the running config (rebuilt at most every few seconds)."""
+    loaded = ctx.loaded
+
+    async def build() -> StatusPage:
+        assert ctx.engine is not None
+        now = ctx.clock()
+        source = await fetch_board_source(ctx.engine, loaded.config, now)
+        return await asyncio.to_thread(render_status, source, loaded, secrets_of(ctx), now)
+
+    return await ctx.pages.get(("status", loaded.digest), build)
+
+
+def render_status(
+    source: BoardSource, loaded: LoadedConfig, secrets: Iterable[str], now: datetime
+) -> StatusPage:
+    board = build_board(source, loaded.config, now)
+    text = render(
+        "page/status.html.j2",
+        **page_values(board),
+        board=board,
+        banner_icon=_BANNER_ICONS[board.banner.state],
+        notice_words=NOTICE_WORDS,
+    )
+    return StatusPage(board, Body.of(text, HTML, secrets))

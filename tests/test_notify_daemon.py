@@ -1,0 +1,123 @@
+"""End to end: `upwatch run` as a real process notices a failing endpoint, sends the signed
+webhook, and takes an acknowledgement through its own HTTP server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from tests import notify_receivers as nr
+from tests.notify_receivers import WEBHOOK_SECRET, HttpReceiver, free_port
+
+http_receivers = nr.http_receivers
+DEADLINE = 25.0
+
+
+class Started(NamedTuple):
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+
+def wait_for(predicate: Callable[[], object], what: str) -> None:
+    end = time.monotonic() + DEADLINE
+    while not predicate():
+        if time.monotonic() > end:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def daemon(tmp_path: Path) -> Iterator[Callable[[dict[str, object]], Started]]:
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(document: dict[str, object]) -> Started:
+        config, log = tmp_path / "monitors.yaml", tmp_path / "upwatch.log"
+        config.write_text(json.dumps(document))
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("UPWATCH_", "RAILWAY_"))}
+        env.update(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'upwatch.db'}",
+            PORT=str(port),
+            HOST="127.0.0.1",
+            UPWATCH_SECRET_KEY="end-to-end-secret",
+            LOG_FORMAT="json",
+        )
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "upwatch.cli", "run", "-c", str(config)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        processes.append(process)
+        return Started(process, port, log)
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_the_daemon_delivers_alerts_and_takes_acknowledgements(
+    daemon: Callable[[dict[str, object]], Started],
+    http_receivers: Callable[..., HttpReceiver],
+    closed_port: int,
+) -> None:
+    receiver = http_receivers()
+    process, port, log = daemon(
+        {
+            "version": 1,
+            "status_page": {"public_url": "https://status.acme.test"},
+            "channels": {
+                "pager": {"type": "webhook", "url": receiver.url("/hook"), "secret": WEBHOOK_SECRET}
+            },
+            "escalations": {"critical": [{"after": "0s", "notify": ["pager"]}]},
+            "monitors": [
+                {
+                    "id": "api",
+                    "name": "Public API",
+                    "url": f"http://127.0.0.1:{closed_port}/health",
+                    "interval": "1s",
+                    "timeout": "1s",
+                    "retry_interval": "1s",
+                    "failure_threshold": 1,
+                    "escalation": "critical",
+                }
+            ],
+        }
+    )
+    events = lambda: [r.headers["x-upwatch-event"] for r in receiver.requests]  # noqa: E731
+    wait_for(lambda: "incident.opened" in events(), "the down alert")
+    opened = receiver.requests[events().index("incident.opened")]
+    body = Webhook(WEBHOOK_SECRET).verify(opened.body, opened.headers)
+    assert body["data"]["monitor"] == {"id": "api", "name": "Public API", "group": None}
+    assert body["data"]["incident"]["cause"] == "connection refused"
+
+    ack_path = urlsplit(body["data"]["ack_url"]).path
+    page = httpx.get(f"http://127.0.0.1:{port}{ack_path}", timeout=10)
+    assert page.status_code == 200
+    assert "Public API is DOWN" in page.text
+    assert httpx.post(f"http://127.0.0.1:{port}{ack_path}", timeout=10).status_code == 200
+    wait_for(lambda: "incident.acknowledged" in events(), "the acknowledgement")
+
+    process.send_signal(signal.SIGTERM)  # the worker stops before the database is closed
+    assert process.wait(timeout=15) == 0
+    process_log = log.read_text()
+    assert '"notification delivered"' in process_log
+    assert "end-to-end-secret" not in process_log
+    assert WEBHOOK_SECRET not in process_log

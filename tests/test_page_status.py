@@ -1,0 +1,170 @@
+"""The status page at `/`: what a customer sees, on both database backends."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.page_data import client, context, seed_demo
+from tests.store_helpers import Harness, MakeHarness
+from upwatch.web.app import create_app
+from upwatch.web.pages_format import percent
+
+
+@pytest.fixture
+async def demo(make_harness: MakeHarness) -> Harness:
+    return await seed_demo(make_harness)
+
+
+def section(html: str, heading: str) -> str:
+    """The page from `heading` to the next section heading."""
+    start = html.index(f'<h2 class="sec">{heading}</h2>')
+    end = html.find('<h2 class="sec">', start + 1)
+    return html[start : end if end > 0 else None]
+
+
+async def test_the_banner_says_partial_outage_and_names_what_is_down(demo: Harness) -> None:
+    async with client(demo) as c:
+        html = (await c.get("/")).text
+
+    assert 'class="banner b-partial_outage"' in html
+    assert "<h2>Partial outage</h2>" in html
+    assert "Down: Website and &lt;script&gt;" in html
+    assert "<title>Acme Status</title>" in html
+
+
+async def test_groups_list_public_monitors_in_config_order_with_their_state_in_words(
+    demo: Harness,
+) -> None:
+    async with client(demo) as c:
+        html = section((await c.get("/")).text, "Services")
+
+    rows = re.findall(r'<a class="name" href="/monitors/([^"]+)">.*?class="pill s-(\w+)"', html)
+    assert rows == [
+        ("api", "up"),
+        ("web", "down"),
+        ("db", "maintenance"),
+        ("cdn", "degraded"),
+        ("legacy", "paused"),
+        ("evil", "down"),
+        ("backup", "up"),
+    ]
+    groups = re.findall(r"<summary><h2>(.*?)</h2>", html)
+    assert groups == ["Core services", "Edge", "&lt;img src=x onerror=alert(1)&gt;", "Jobs"]
+    for words in ("Operational", "Down", "Maintenance", "Degraded", "Paused", "1 of 3 down"):
+        assert f"{words}</span>" in html
+    assert "responded in 900ms, expected under 500ms" in html  # the degraded CDN's cause
+
+
+async def test_every_bar_is_labelled_with_its_day_uptime_and_downtime(demo: Harness) -> None:
+    async with client(demo) as c:
+        html = (await c.get("/")).text
+    api = html[html.index('id="m-api"') : html.index('id="m-web"')]
+
+    labels = re.findall(r'class="(\w+)"><title>([^<]+)</title>', api)
+    assert len(labels) == 90
+    assert labels[-1] == ("up", "2026-11-22: 100% up, no downtime")
+    assert ("minor", "2026-11-20: 99.51% up, 7m down") in labels  # 7 minutes of 24 hours
+    assert labels[0] == ("none", "2026-08-25: no data")  # before the first result
+    assert 'aria-label="Uptime per day, last 90 days"' in api
+    assert "1 day with downtime" in api
+
+
+async def test_uptime_figures_match_the_json_api(demo: Harness) -> None:
+    async with client(demo) as c:
+        html = (await c.get("/")).text
+        document = (await c.get("/api/v1/status")).json()
+
+    monitors = {m["id"]: m for g in document["groups"] for m in g["monitors"]}
+    for monitor_id in ("api", "web", "cdn"):
+        row = html[html.index(f'id="m-{monitor_id}"') :]
+        shown = re.findall(r"<span>(24h|7d|30d|90d) <b>([^<]+)</b>", row)[:4]
+        assert shown == [(k, percent(v)) for k, v in monitors[monitor_id]["uptime"].items()]
+
+
+async def test_open_incidents_say_since_when_and_why_in_public_words(demo: Harness) -> None:
+    async with client(demo) as c:
+        html = section((await c.get("/")).text, "Ongoing incidents")
+
+    assert "Website is down" in html
+    assert "Since Nov 22, 07:51 UTC (9m so far). Cause: HTTP 503." in html
+    assert "acme.test" not in html
+
+
+async def test_announcements_and_maintenance_are_shown_while_current(demo: Harness) -> None:
+    async with client(demo) as c:
+        html = section((await c.get("/")).text, "Announcements and maintenance")
+
+    assert "Slower EU responses &lt;i&gt;" in html
+    assert "We are working with our provider &amp; CDN." in html
+    assert "In progress</span>Database upgrade" in html
+    assert "Nov 22, 07:30 – 09:00 UTC" in html
+    assert "Scheduled</span>Weekly patching" in html
+    assert "Affects all services." in html
+
+
+async def test_past_incidents_cover_the_last_seven_days(demo: Harness) -> None:
+    async with client(demo) as c:
+        html = section((await c.get("/")).text, "Past incidents")
+
+    days = re.findall(r"<h3>(\w{3}, \w{3} \d+, 2026)</h3>", html)
+    assert days[0] == "Sun, Nov 22, 2026"
+    assert len(days) == 7
+    assert "<b>Public API</b>\n— down for 7m, 05:00 UTC to 05:07 UTC." in html
+    assert "Cause: connection refused." in html
+    assert html.count("No incidents reported.") == 5
+
+
+async def test_the_page_refreshes_itself_works_without_javascript_in_light_and_dark(
+    demo: Harness,
+) -> None:
+    async with client(demo) as c:
+        html = (await c.get("/")).text
+
+    assert '<meta http-equiv="refresh" content="60">' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert "@media (prefers-color-scheme:dark)" in html
+    assert "<script" not in html.lower()
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", html)  # no external assets
+    assert "@media (max-width:640px)" in html  # a phone shows 30 bars
+
+
+async def test_every_response_carries_the_security_headers(demo: Harness) -> None:
+    paths = ["/", "/monitors/api", "/monitors/nope", "/badge/api.svg", "/feed.atom", "/metrics"]
+    async with client(demo) as c:
+        for path in paths:
+            response = await c.get(path)
+            assert response.headers["x-content-type-options"] == "nosniff", path
+            assert response.headers["referrer-policy"] == "no-referrer", path
+            assert "default-src 'none'" in response.headers["content-security-policy"], path
+
+
+async def test_pages_are_compressed_and_a_client_with_the_current_copy_gets_304(
+    demo: Harness,
+) -> None:
+    async with client(demo) as c:
+        first = await c.get("/", headers={"accept-encoding": "gzip"})
+        again = await c.get("/", headers={"if-none-match": first.headers["etag"]})
+        plain = await c.get("/", headers={"accept-encoding": "identity"})
+
+    assert first.headers["content-encoding"] == "gzip"
+    assert int(first.headers["content-length"]) < len(first.content) / 5
+    assert first.headers["content-type"] == "text/html; charset=utf-8"
+    assert again.status_code == 304
+    assert "content-encoding" not in plain.headers
+    assert plain.text == first.text
+
+
+async def test_before_the_database_opens_the_page_is_a_503_that_retries(demo: Harness) -> None:
+    ctx = context(demo)
+    ctx.engine = None
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://status.test") as c:
+        response = await c.get("/")
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert '<meta http-equiv="refresh" content="5">' in response.text
+    assert "Starting up" in response.text

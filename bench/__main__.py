@@ -1,4 +1,5 @@
-"""Entry point of `make bench`: the status page benchmark (see bench/page_bench.py)."""
+"""Entry point of `make bench`: the status page benchmark (see bench/page_bench.py), or with
+`scale` as the first argument the daemon scale benchmark (see bench/scale_bench.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from bench import page_bench
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["scale"]:
+        from bench import scale_bench
+
+        return scale_bench.main(sys.argv[2:])
     return page_bench.main(sys.argv[1:])
 
 

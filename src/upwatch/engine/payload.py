@@ -24,11 +24,11 @@ from upwatch.engine.model import Incident
 from upwatch.probes.result import ProbeResult
 
 
-def iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None, *, timespec: str = "auto") -> str | None:
     """`2026-11-22T10:00:00Z`, the form every timestamp in upwatch's JSON takes."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 def incident_data(

@@ -99,11 +99,16 @@ def resume(state: MonitorState, at: datetime) -> Transition:
 
 def shown_state(state: MonitorState, *, paused: bool, in_maintenance: bool) -> ShownState:
     """PAUSED wins over MAINTENANCE, which wins over the computed state."""
+    return shown(state.state, paused=paused, in_maintenance=in_maintenance)
+
+
+def shown(computed: ShownState, *, paused: bool, in_maintenance: bool) -> ShownState:
+    """The precedence rule itself, for callers holding a stored state rather than a value."""
     if paused:
         return ShownState.PAUSED
     if in_maintenance:
         return ShownState.MAINTENANCE
-    return state.state
+    return computed
 
 
 def _record(state: MonitorState, result: ProbeResult) -> MonitorState:

@@ -21,11 +21,10 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.store import leases
-from upwatch.store.tables import GENERATIONS
+from upwatch.store.generations import newest_digest
 
 log = structlog.get_logger("upwatch.coordination")
 SHARDS = 64
@@ -97,8 +96,7 @@ class Coordinator:
         await self._rebalance(math.ceil(SHARDS / live), now)
 
     async def _superseded(self, connection: AsyncConnection) -> bool:
-        query = select(GENERATIONS.c.digest).order_by(GENERATIONS.c.id.desc()).limit(1)
-        newest = (await connection.execute(query)).scalar()
+        newest = await newest_digest(connection)
         return newest is not None and newest != self.generation.digest
 
     async def _rebalance(self, share: int, now: datetime) -> None:

@@ -43,7 +43,6 @@ def cert_expiring(monitor: MonitorBase, result: ProbeResult) -> bool:
 
 class Evaluator:
     def __init__(self, loaded: LoadedConfig) -> None:
-        self.set_config(loaded)
         self.states: dict[str, MonitorState] = {}
         self.progress: dict[int, EscalationProgress] = {}
         self.created: dict[str, datetime] = {}
@@ -51,16 +50,16 @@ class Evaluator:
         self._staged_progress: dict[int, EscalationProgress] = {}
         self._resolved: set[int] = set()
         self._first: dict[str, datetime] = {}
+        self.set_config(loaded)
 
     def set_config(self, loaded: LoadedConfig) -> None:
         self.config = loaded.config
         self.schedule = MaintenanceSchedule.from_config(loaded.config)
         self.monitors = {m.id: m for m in loaded.config.monitors}
         # A new interval or grace moves heartbeat deadlines: let on_tick derive them afresh.
-        states = getattr(self, "states", {})
-        for monitor_id, state in states.items():
+        for monitor_id, state in self.states.items():
             if isinstance(self.monitors.get(monitor_id), HeartbeatMonitor):
-                states[monitor_id] = replace(state, deadline_at=None)
+                self.states[monitor_id] = replace(state, deadline_at=None)
 
     async def take(self, connection: AsyncConnection, monitor_ids: Iterable[str]) -> None:
         """Start evaluating `monitor_ids`, resuming exactly from the database."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.store.tables import GENERATIONS
@@ -18,7 +18,8 @@ async def record_generation(
     return int(result.scalar_one())
 
 
-async def newest_generation(connection: AsyncConnection) -> int | None:
-    found = await connection.execute(select(func.max(GENERATIONS.c.id)))
-    value = found.scalar()
-    return None if value is None else int(value)
+async def newest_digest(connection: AsyncConnection) -> str | None:
+    """The config digest of the most recently started generation."""
+    query = select(GENERATIONS.c.digest).order_by(GENERATIONS.c.id.desc()).limit(1)
+    value = (await connection.execute(query)).scalar()
+    return None if value is None else str(value)

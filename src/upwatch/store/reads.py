@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.store.rollups import Rollup, rollup_of
@@ -117,3 +117,49 @@ async def result_rows(
     if since is not None:
         query = query.where(RESULTS.c.checked_at >= since)
     return list(await connection.execute(query))
+
+
+def _monitors_with_latest_result() -> Any:
+    # The latest result is found through the state's last_result_at and the
+    # (monitor_id, checked_at) index: one lookup per monitor, never a scan of the results.
+    latest = and_(
+        RESULTS.c.monitor_id == MONITORS.c.id, RESULTS.c.checked_at == STATES.c.last_result_at
+    )
+    return (
+        select(
+            MONITORS.c.id,
+            MONITORS.c.name,
+            MONITORS.c.group_name,
+            MONITORS.c.type,
+            MONITORS.c.public,
+            MONITORS.c.paused,
+            MONITORS.c.first_result_at,
+            STATES.c.state,
+            STATES.c.last_result_at,
+            STATES.c.last_result_state,
+            STATES.c.last_status_code,
+            RESULTS.c.duration_ms,
+            RESULTS.c.cert_expires_at,
+        )
+        .select_from(
+            MONITORS.outerjoin(STATES, STATES.c.monitor_id == MONITORS.c.id).outerjoin(
+                RESULTS, latest
+            )
+        )
+        .where(MONITORS.c.archived_at.is_(None))
+        .order_by(MONITORS.c.id)
+    )
+
+
+async def monitors_with_latest_result(connection: AsyncConnection) -> list[Row[Any]]:
+    """Every live monitor with its state and its latest result's duration and cert expiry."""
+    return list(await connection.execute(_monitors_with_latest_result()))
+
+
+async def open_incident_counts(connection: AsyncConnection) -> dict[str, int]:
+    query = (
+        select(INCIDENTS.c.monitor_id, func.count())
+        .where(INCIDENTS.c.resolved_at.is_(None))
+        .group_by(INCIDENTS.c.monitor_id)
+    )
+    return {m: int(n) for m, n in await connection.execute(query)}

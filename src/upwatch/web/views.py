@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from upwatch.config.models import Config
 from upwatch.engine.maintenance import MaintenanceSchedule
 from upwatch.engine.model import ShownState
+from upwatch.engine.payload import iso as payload_iso
+from upwatch.engine.state import shown
 from upwatch.engine.uptime import uptime
 from upwatch.store import reads
 from upwatch.store.reads import Interval
@@ -26,10 +28,8 @@ WINDOWS["90d"] = timedelta(days=90)
 
 
 def iso(value: datetime | None) -> str | None:
-    """`2026-11-22T10:00:00Z`: every timestamp upwatch's JSON carries has this form."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """`2026-11-22T10:00:00Z`: the API's timestamps, to the second."""
+    return payload_iso(value, timespec="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +41,9 @@ class History:
 
 
 def shown_state(row: Row[Any], schedule: MaintenanceSchedule, now: datetime) -> ShownState:
-    if row.paused:
-        return ShownState.PAUSED
-    if schedule.active(row.id, now) is not None:
-        return ShownState.MAINTENANCE
-    return ShownState(row.state or "unknown")
+    in_maintenance = not row.paused and schedule.active(row.id, now) is not None
+    computed = ShownState(row.state or "unknown")
+    return shown(computed, paused=bool(row.paused), in_maintenance=in_maintenance)
 
 
 def shown_cause(row: Row[Any], config: Config) -> str | None:

@@ -21,13 +21,14 @@ from sqlalchemy import ColumnElement, Row, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upwatch.config.loader import LoadedConfig, parse_config
+from upwatch.engine.phase import SHARDS
 from upwatch.probes.result import ProbeResult, ProbeState
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
-from upwatch.runtime.pipeline import Observation, Pipeline
+from upwatch.runtime.pipeline import Observation, Pipeline, checkin_observation
+from upwatch.runtime.service import load_held, record_config
 from upwatch.runtime.settings import Settings
-from upwatch.store.generations import record_generation
-from upwatch.store.monitors import reconcile
+from upwatch.store.checkins import HandedCheckin
 from upwatch.store.tables import INCIDENTS, MONITORS, OUTBOX, PERIODS, RESULTS, STATES
 from upwatch.web.app import create_app
 from upwatch.web.context import AppContext
@@ -163,12 +164,12 @@ class Harness:
 
     async def start(self, now: datetime | None = None) -> None:
         """What a (re)started service does: reconcile and take every configured monitor."""
-        await self._reconcile(self.loaded, now, first=True)
+        await self._reconcile(self.loaded, now)
 
     async def reload(self, loaded: LoadedConfig, now: datetime | None = None) -> None:
         """SIGHUP with a new config: flush, reconcile, take what is new, switch the config."""
         await self.flush(now)
-        await self._reconcile(loaded, now, first=False)
+        await self._reconcile(loaded, now)
         self.evaluator.set_config(loaded)
         self.loaded = loaded
 
@@ -178,21 +179,16 @@ class Harness:
         self.pipeline = self._pipeline()
         await self.start(now)
 
-    async def _reconcile(self, loaded: LoadedConfig, now: datetime | None, *, first: bool) -> None:
+    async def _reconcile(self, loaded: LoadedConfig, now: datetime | None) -> None:
         when = self._set(now)
-        monitors = loaded.config.monitors
         async with self.engine.begin() as connection:
-            generation = await record_generation(
-                connection, loaded.digest, "test", len(monitors), when
+            await record_config(connection, loaded, "test", when)
+            monitor_ids = [m.id for m in loaded.config.monitors]
+            archived = await load_held(
+                connection, self.evaluator, monitor_ids, set(range(SHARDS)), when
             )
-            changes = await reconcile(
-                connection, loaded.config, when, redact=loaded.redact, generation=generation
-            )
-            new = [m.id for m in monitors] if first else [*changes.created, *changes.restored]
-            await self.evaluator.take(connection, [*new, *changes.archived])
-            await self.evaluator.apply_lifecycle(connection, changes, when)
         self.evaluator.commit()
-        self.evaluator.release(changes.archived)
+        self.evaluator.release(archived)
 
     def _set(self, now: datetime | None) -> datetime:
         if now is not None:
@@ -205,10 +201,7 @@ class Harness:
 
     def check_in(self, monitor_id: str, at: datetime, ok: bool) -> None:
         """The service's check-in sink, as the web's ping handler calls it."""
-        state = ProbeState.UP if ok else ProbeState.DOWN
-        cause = None if ok else "reported failure"
-        result = ProbeResult(state, at, 0.0, cause=cause, public_cause=cause)
-        self.pipeline.submit(Observation(monitor_id, result, checkin=True))
+        self.pipeline.submit(checkin_observation(HandedCheckin(monitor_id, at, ok)))
 
     async def flush(self, now: datetime | None = None) -> bool:
         self._set(now)

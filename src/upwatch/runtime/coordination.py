@@ -13,6 +13,7 @@ serves pages until it exits. Instances running the same config share the shards.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import zlib
 from collections.abc import Awaitable, Callable
@@ -20,18 +21,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+import asyncpg
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from upwatch.engine.phase import SHARDS
 from upwatch.store import leases
 from upwatch.store.generations import newest_digest
 
 log = structlog.get_logger("upwatch.coordination")
-SHARDS = 64
 STEP_SECONDS = 2.0
 LEASE_TTL = timedelta(seconds=10)
 LIVE_WITHIN = timedelta(seconds=10)
-ShardsChanged = Callable[[set[int]], Awaitable[None]]
+ShardsGained = Callable[[set[int]], Awaitable[None]]
+# forced=True: the shards were taken away (a lock connection dropped, a lease expired) and
+# another instance may already evaluate them; False: given back after this instance is done.
+ShardsLost = Callable[[set[int], bool], Awaitable[None]]
+# What the database or the lock connection may raise while unreachable: the step is skipped and
+# retried; held shards stay held (probing goes on, the pipeline holds results back).
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+)
 
 
 class ShardLocks(Protocol):
@@ -40,6 +55,8 @@ class ShardLocks(Protocol):
     async def keep(self, held: set[int], now: datetime) -> set[int]: ...
 
     async def give_back(self, shard: int) -> None: ...
+
+    async def confirmed(self, held: set[int], now: datetime) -> bool: ...
 
     async def close(self) -> None: ...
 
@@ -59,8 +76,8 @@ class Coordinator:
         instance: str,
         generation: Generation,
         clock: Callable[[], datetime],
-        on_gain: ShardsChanged,
-        on_lose: ShardsChanged,
+        on_gain: ShardsGained,
+        on_lose: ShardsLost,
     ) -> None:
         self.engine = engine
         self.locks = locks
@@ -74,6 +91,33 @@ class Coordinator:
         self.stepped_down = False
         start = zlib.crc32(instance.encode()) % SHARDS
         self.order = [(start + i) % SHARDS for i in range(SHARDS)]  # spread first picks
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Step every STEP_SECONDS until `stop`; an unreachable database skips a step."""
+        unreachable = False
+        while not stop.is_set():
+            try:
+                await self.step()
+            except UNREACHABLE as exc:
+                if not unreachable:
+                    log.warning(
+                        "coordination paused: database unreachable", error=type(exc).__name__
+                    )
+                unreachable = True
+            else:
+                if unreachable:
+                    log.info("coordination resumed")
+                unreachable = False
+            try:
+                async with asyncio.timeout(STEP_SECONDS):
+                    await stop.wait()
+            except TimeoutError:
+                pass
+
+    async def confirmed(self) -> bool:
+        """Whether this instance still surely holds every shard it thinks it holds: results are
+        evaluated (and incidents announced) only then."""
+        return await self.locks.confirmed(self.held, self.clock())
 
     async def step(self) -> None:
         """Beat, keep what is held, give back the excess, take free shards up to the share."""
@@ -92,7 +136,7 @@ class Coordinator:
             lost = self.held - kept
             log.warning("shards lost", shards=sorted(lost))
             self.held = kept
-            await self.on_lose(lost)
+            await self.on_lose(lost, True)
         await self._rebalance(math.ceil(SHARDS / live), now)
 
     async def _superseded(self, connection: AsyncConnection) -> bool:
@@ -111,13 +155,29 @@ class Coordinator:
                 gained.add(shard)
         if gained:
             self.held |= gained
-            await self.on_gain(gained)
+            try:
+                await self.on_gain(gained)
+            except BaseException:
+                await self._give_back(gained)  # could not load their state: let another try
+                raise
 
     async def _give_back(self, shards: set[int]) -> None:
-        await self.on_lose(shards)  # stop probing and flush before anyone else can take them
-        for shard in shards:
-            await self.locks.give_back(shard)
+        if not shards:
+            return
         self.held -= shards
+        await self.on_lose(shards, False)  # stop and flush before anyone else can take them
+        for shard in shards:
+            try:
+                await self.locks.give_back(shard)
+            except UNREACHABLE as exc:  # the lease expires, or the lock drops with its connection
+                log.warning("could not release a shard", shard=shard, error=type(exc).__name__)
+
+    def adopt(self, generation: Generation) -> None:
+        """This instance reloaded its config: it is the newest generation now."""
+        self.generation = generation
+        if self.stepped_down:
+            log.info("newest config generation again: taking shards")
+        self.stepped_down = False
 
     async def step_down(self, why: str) -> None:
         log.warning("stepping down: releasing every shard, serving pages only", reason=why)

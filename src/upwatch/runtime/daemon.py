@@ -165,13 +165,12 @@ class Daemon:
         await service.start()
         self.ctx.checkins = service
         self.ctx.pipeline = service.pipeline  # buffer and database gauges in /metrics
-        notifier = daemon_worker(engine, lambda: self.loaded, self.settings)  # sends the outbox
-        await notifier.start()
-        self.ctx.notifier = notifier
+        await self._start_notifier(engine)
         tasks = [
             asyncio.create_task(self._watchdog()),
             asyncio.create_task(self._watch_writer(service)),
             asyncio.create_task(self._reloads(service)),
+            asyncio.create_task(self._follow_generation(engine, service)),
         ]
         if self.settings.heartbeat_url:
             tasks.append(
@@ -185,10 +184,29 @@ class Daemon:
         # Side by side, so a database that does not answer costs its timeout once, not thrice;
         # all before the engine is disposed. Unsent outbox rows wait in the database.
         await asyncio.gather(
-            service.stop(grace=3.0),
-            _within(3.0, notifier.stop(grace=2.0), "notification worker"),
-            self.http.stop(),
+            service.stop(grace=3.0), self._stop_notifier(grace=2.0), self.http.stop()
         )
+
+    async def _start_notifier(self, engine: AsyncEngine) -> None:
+        notifier = daemon_worker(engine, lambda: self.loaded, self.settings)  # sends the outbox
+        await notifier.start()
+        self.ctx.notifier = notifier
+
+    async def _stop_notifier(self, grace: float) -> None:
+        notifier, self.ctx.notifier = self.ctx.notifier, None
+        if notifier is not None:
+            await _within(grace + 1.0, notifier.stop(grace=grace), "notification worker")
+
+    async def _follow_generation(self, engine: AsyncEngine, service: MonitoringService) -> None:
+        """A stepped-down instance sends nothing: the newest generation's workers deliver the
+        outbox with the newest channels. A reload that makes it the newest again resumes."""
+        while True:
+            await asyncio.sleep(1.0)
+            if service.serving_only and self.ctx.notifier is not None:
+                log.warning("a newer config generation is running: no longer sending messages")
+                await self._stop_notifier(grace=2.0)
+            elif not service.serving_only and self.ctx.notifier is None:
+                await self._start_notifier(engine)
 
     async def _watchdog(self) -> None:
         while True:

@@ -22,11 +22,18 @@ from upwatch.engine import escalation
 from upwatch.engine import state as machine
 from upwatch.engine.context import MonitorContext, context_for
 from upwatch.engine.maintenance import MaintenanceSchedule
-from upwatch.engine.model import EscalationProgress, Incident, MonitorState, Transition
+from upwatch.engine.model import (
+    EscalationProgress,
+    Incident,
+    MonitorState,
+    ShownState,
+    Transition,
+)
 from upwatch.probes.result import ProbeResult
-from upwatch.runtime.pipeline import Observation
+from upwatch.runtime.pipeline import Observation, checkin_observation
 from upwatch.store import incidents as store
-from upwatch.store.monitors import Reconciled
+from upwatch.store.checkins import HandedCheckin, hand_over, take_handed
+from upwatch.store.monitors import Lifecycle
 from upwatch.store.outbox import enqueue
 from upwatch.store.rollups import add_downtime
 from upwatch.store.states import Loaded, load_states, save_states
@@ -96,10 +103,16 @@ class Evaluator:
     ) -> list[tuple[str, ProbeResult]]:
         """Judge `batch` in order, then what time alone brings; return the results to store."""
         rows: list[tuple[str, ProbeResult]] = []
-        for observation in batch:
+        elsewhere: list[HandedCheckin] = []
+        handed = await take_handed(connection, self.states)
+        for observation in [*(checkin_observation(c) for c in handed), *batch]:
+            if observation.checkin and self._current(observation.monitor_id) is None:
+                elsewhere.append(_handed(observation))  # evaluated by the shard's holder
+                continue
             row = await self._observe(connection, observation, now)
             if row is not None:
                 rows.append(row)
+        await hand_over(connection, elsewhere)
         rows.extend(await self._tick(connection, now))
         await self._escalate_due(connection, now)
         await save_states(connection, list(self._staged.values()), now)
@@ -231,21 +244,22 @@ class Evaluator:
         await store.save_progress(connection, incident_id, progress)
         self._staged_progress[incident_id] = progress
 
-    async def apply_lifecycle(
-        self, connection: AsyncConnection, changes: Reconciled, now: datetime
+    async def catch_up(
+        self, connection: AsyncConnection, facts: dict[str, Lifecycle], now: datetime
     ) -> None:
-        """Pausing and archiving resolve open incidents; resuming and restoring start afresh."""
-        steps = (
-            (changes.paused, machine.pause),
-            (changes.archived, machine.archive),
-            (changes.resumed, machine.resume),
-            (changes.restored, machine.resume),
-        )
-        for monitor_ids, change in steps:
-            for monitor_id in monitor_ids:
-                state = self._current(monitor_id)
-                if state is not None:
-                    await self._apply(connection, change(state, now), now)
+        """Apply pausing, archiving and resuming that happened while this process did not
+        evaluate the monitor (another instance reconciled the config, or the shard moved).
+
+        Idempotent: stopping resolves an open incident once; resuming starts afresh only if the
+        state has not changed since the period ended.
+        """
+        for monitor_id, fact in facts.items():
+            state = self._current(monitor_id)
+            if state is None:
+                continue
+            moved = _lifecycle_transition(state, fact)
+            if moved is not None:
+                await self._apply(connection, moved, now)
         await save_states(connection, list(self._staged.values()), now)
 
     def commit(self) -> None:
@@ -269,6 +283,29 @@ async def _acknowledged(connection: AsyncConnection, incident: Incident) -> Inci
     if fresh is None or fresh.acknowledged_at == incident.acknowledged_at:
         return incident
     return replace(incident, acknowledged_at=fresh.acknowledged_at)
+
+
+def _handed(observation: Observation) -> HandedCheckin:
+    result = observation.result
+    return HandedCheckin(observation.monitor_id, result.checked_at, not result.is_down)
+
+
+def _lifecycle_transition(state: MonitorState, fact: Lifecycle) -> Transition | None:
+    if fact.stopped is not None and fact.stopped_at is not None:
+        if state.open_incident is None and state.state is ShownState.UNKNOWN:
+            return None  # already stopped
+        stop = machine.archive if fact.stopped == "archived" else machine.pause
+        return stop(state, _not_before(fact.stopped_at, state))
+    if fact.resumed_at is not None and (state.since is None or state.since < fact.resumed_at):
+        return machine.resume(state, fact.resumed_at)
+    return None
+
+
+def _not_before(at: datetime, state: MonitorState) -> datetime:
+    """`at`, or later if the state already moved past it (an older instance kept probing for a
+    moment after the config changed): an incident never resolves before it started."""
+    known = [t for t in (at, state.since, state.last_result_at) if t is not None]
+    return max(known)
 
 
 def _time_matters(state: MonitorState, monitor: MonitorBase, now: datetime) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import datetime, timedelta
 
 import asyncpg
 import structlog
@@ -14,6 +15,11 @@ from upwatch.store import leases
 
 log = structlog.get_logger("upwatch.locks")
 LOCK_CLASS = 0x7570  # advisory lock namespace for shards ("up"); migrations use another key
+TRY_LOCK = "SELECT pg_try_advisory_lock($1, $2)"
+UNLOCK = "SELECT pg_advisory_unlock($1, $2)"
+CONNECT_TIMEOUT = 10.0
+CALL_TIMEOUT = 5.0
+SAFETY_MARGIN = timedelta(seconds=3)  # a lease this close to expiring no longer counts as held
 
 
 class PgAdvisoryLocks:
@@ -30,37 +36,64 @@ class PgAdvisoryLocks:
         plain = url.set(drivername="postgresql", query=query)
         self.dsn = plain.render_as_string(hide_password=False)
         self.connection: asyncpg.Connection | None = None
+        self.mutex = asyncio.Lock()  # one asyncpg connection runs one statement at a time
 
     async def _connection(self) -> asyncpg.Connection:
         if self.connection is None or self.connection.is_closed():
-            self.connection = await asyncpg.connect(self.dsn, timeout=10)
+            self.connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT)
         return self.connection
 
     async def take(self, shard: int, now: datetime) -> bool:
-        connection = await self._connection()
-        taken = await connection.fetchval("SELECT pg_try_advisory_lock($1, $2)", LOCK_CLASS, shard)
-        return bool(taken)
+        async with self.mutex:
+            connection = await self._connection()
+            taken = await connection.fetchval(TRY_LOCK, LOCK_CLASS, shard, timeout=CALL_TIMEOUT)
+            return bool(taken)
 
     async def keep(self, held: set[int], now: datetime) -> set[int]:
+        """`held` while the connection lives; after it dropped (and PostgreSQL released every
+        lock with it), whichever of them could be taken again on a new connection."""
         if not held:
             return held
-        try:
-            if self.connection is None or self.connection.is_closed():
-                return set()
-            await self.connection.fetchval("SELECT 1")
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            log.error("lost the lock connection: every shard is released")
+        async with self.mutex:
+            if await self._alive():
+                return held
+            log.warning("the lock connection dropped: taking the shards again")
             self.connection = None
-            return set()
-        return held
+            connection = await self._connection()  # raises while the database is unreachable
+            kept = set()
+            for shard in held:
+                if await connection.fetchval(TRY_LOCK, LOCK_CLASS, shard, timeout=CALL_TIMEOUT):
+                    kept.add(shard)
+            return kept
+
+    async def confirmed(self, held: set[int], now: datetime) -> bool:
+        """True while the lock connection answers; raises ConnectionError when it does not
+        (the locks are gone with it, or about to be: it is a database outage to the caller)."""
+        if not held:
+            return True
+        async with self.mutex:
+            if not await self._alive():
+                raise ConnectionError("the connection holding the shard locks is gone")
+        return True
+
+    async def _alive(self) -> bool:
+        if self.connection is None or self.connection.is_closed():
+            return False
+        try:
+            await self.connection.fetchval("SELECT 1", timeout=CALL_TIMEOUT)
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            self.connection.terminate()  # whatever it held is gone or about to be
+            return False
+        return True
 
     async def give_back(self, shard: int) -> None:
-        if self.connection is not None and not self.connection.is_closed():
-            await self.connection.execute("SELECT pg_advisory_unlock($1, $2)", LOCK_CLASS, shard)
+        async with self.mutex:
+            if self.connection is not None and not self.connection.is_closed():
+                await self.connection.execute(UNLOCK, LOCK_CLASS, shard, timeout=CALL_TIMEOUT)
 
     async def close(self) -> None:
         if self.connection is not None and not self.connection.is_closed():
-            await self.connection.close()
+            await self.connection.close(timeout=CALL_TIMEOUT)
 
 
 class SqliteLeases:
@@ -69,10 +102,14 @@ class SqliteLeases:
     def __init__(self, engine: AsyncEngine, holder: str) -> None:
         self.engine = engine
         self.holder = holder
+        self.expiries: dict[int, datetime] = {}
 
     async def take(self, shard: int, now: datetime) -> bool:
         async with self.engine.begin() as connection:
-            return await leases.claim(connection, shard, self.holder, now, LEASE_TTL)
+            taken = await leases.claim(connection, shard, self.holder, now, LEASE_TTL)
+        if taken:
+            self.expiries[shard] = now + LEASE_TTL
+        return taken
 
     async def keep(self, held: set[int], now: datetime) -> set[int]:
         kept: set[int] = set()
@@ -80,9 +117,19 @@ class SqliteLeases:
             for shard in held:
                 if await leases.claim(connection, shard, self.holder, now, LEASE_TTL):
                     kept.add(shard)
+        for shard in held:  # renewed only once the transaction committed
+            if shard in kept:
+                self.expiries[shard] = now + LEASE_TTL
+            else:
+                self.expiries.pop(shard, None)
         return kept
 
+    async def confirmed(self, held: set[int], now: datetime) -> bool:
+        safe = now + SAFETY_MARGIN
+        return all(self.expiries.get(shard, now) > safe for shard in held)
+
     async def give_back(self, shard: int) -> None:
+        self.expiries.pop(shard, None)
         async with self.engine.begin() as connection:
             await leases.release(connection, shard, self.holder)
 

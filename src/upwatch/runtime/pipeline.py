@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -20,7 +20,8 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from upwatch.probes.result import ProbeResult
+from upwatch.probes.result import ProbeResult, ProbeState
+from upwatch.store.checkins import HandedCheckin
 from upwatch.store.results import write_results
 
 log = structlog.get_logger("upwatch.pipeline")
@@ -33,6 +34,14 @@ class Observation:
     monitor_id: str
     result: ProbeResult
     checkin: bool = False
+
+
+def checkin_observation(checkin: HandedCheckin) -> Observation:
+    """A heartbeat check-in as an observation: judged like a result, in arrival order."""
+    state = ProbeState.UP if checkin.ok else ProbeState.DOWN
+    cause = None if checkin.ok else "reported failure"
+    result = ProbeResult(state, checkin.received_at, 0.0, cause=cause, public_cause=cause)
+    return Observation(checkin.monitor_id, result, checkin=True)
 
 
 class Evaluator(Protocol):
@@ -60,6 +69,7 @@ class Pipeline:
         max_buffer: int = 200_000,
         batch_size: int = 5_000,
         interval: float = 1.0,
+        gate: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self.engine = engine
         self.evaluator = evaluator
@@ -72,6 +82,10 @@ class Pipeline:
         self.written = 0
         self.database_up = True
         self.wakeup = asyncio.Event()
+        # Asked before each transaction: may this process judge what it holds? (Its shards are
+        # surely still its own.) If not, results wait in the buffer like in a database outage.
+        self.gate = gate
+        self.confirmed = True
         # Held while a transaction uses the evaluator; reconciling (start, SIGHUP) and shard
         # hand-overs take it too, so their staged changes never mix with a flush's.
         self.lock = asyncio.Lock()
@@ -128,6 +142,14 @@ class Pipeline:
             return await self._commit_locked(batch)
 
     async def _commit_locked(self, batch: list[Observation]) -> bool:
+        try:
+            if self.gate is not None and not await self.gate():
+                self._unconfirmed()
+                return False
+        except (SQLAlchemyError, OSError) as exc:
+            self._database_down(exc)
+            return False
+        self.confirmed = True
         now = self.clock()
         try:
             async with self.engine.begin() as connection:
@@ -143,6 +165,14 @@ class Pipeline:
             log.info("database is back", buffered=len(self.buffer))
             self.database_up = True
         return True
+
+    def _unconfirmed(self) -> None:
+        if self.confirmed:
+            log.warning(
+                "shard leases not renewed in time: holding results back until they are",
+                buffered=len(self.buffer),
+            )
+        self.confirmed = False
 
     def _database_down(self, exc: BaseException) -> None:
         if self.database_up:

@@ -68,11 +68,13 @@ class ProbeScheduler:
             replace_existing=True,
         )
 
-    def sync(self, monitors: Iterable[MonitorBase]) -> None:
-        """Match the jobs to `monitors` (at start and on every reload)."""
+    def sync(self, monitors: Iterable[MonitorBase], failing: Iterable[str] = ()) -> None:
+        """Match the jobs to `monitors` (when shards move and on every reload); monitors new
+        here that are in `failing` start on their retry interval."""
         wanted = {m.id: m for m in monitors if self._probed(m)}
         for monitor_id in set(self.monitors) - set(wanted):
             self._remove(monitor_id)
+        self.retrying |= {m for m in failing if m in wanted and m not in self.monitors}
         for monitor_id, monitor in wanted.items():
             old = self.monitors.get(monitor_id)
             self.monitors[monitor_id] = monitor

@@ -1,30 +1,39 @@
-"""The monitoring service: reconcile, evaluate, schedule probes, write results.
+"""The monitoring service: reconcile, take shards, evaluate, schedule probes, write results.
 
-Owns the long-lived pieces (prober, evaluator, pipeline, scheduler) and their order of start and
-stop. The daemon around it owns the process: signals, HTTP, health and the watchdog.
+Owns the long-lived pieces (prober, evaluator, pipeline, scheduler, coordinator) and their order
+of start and stop. The daemon around it owns the process: signals, HTTP, health and the watchdog.
+
+A monitor is probed and evaluated only by the instance holding its shard (DESIGN §9-10). The
+service starts holding nothing: the coordinator takes shards within its first step, and only
+then are their monitors' states loaded and their probes scheduled, so a standby never
+re-announces an open incident.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.config.models import MonitorBase
+from upwatch.engine.phase import shard_of
 from upwatch.probes.prober import Prober
-from upwatch.probes.result import ProbeResult, ProbeState
+from upwatch.probes.result import ProbeResult
+from upwatch.runtime.coordination import UNREACHABLE, Coordinator, Generation
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
-from upwatch.runtime.pipeline import Observation, Pipeline
+from upwatch.runtime.locks import shard_locks
+from upwatch.runtime.pipeline import Observation, Pipeline, checkin_observation
 from upwatch.runtime.scheduler import ProbeScheduler
+from upwatch.store.checkins import HandedCheckin
 from upwatch.store.generations import record_generation
-from upwatch.store.monitors import Reconciled, reconcile
+from upwatch.store.monitors import Reconciled, archived_with_open_incident, lifecycles, reconcile
 from upwatch.store.retention import prune
 
 log = structlog.get_logger("upwatch.service")
@@ -49,75 +58,127 @@ class MonitoringService:
         self.clock = clock
         self.prober = prober or Prober()
         self.evaluator = Evaluator(loaded)
-        self.pipeline = Pipeline(engine, self.evaluator, clock)
+        self.pipeline = Pipeline(engine, self.evaluator, clock, gate=self._owning)
         self.scheduler = ProbeScheduler(self.prober, self._submit, clock=clock)
+        self.coordinator: Coordinator | None = None
         self.stop_event = asyncio.Event()
         self.flusher: asyncio.Task[None] | None = None
+        self.coordinating: asyncio.Task[None] | None = None
         self.pruner: asyncio.Task[None] | None = None
+
+    @property
+    def held(self) -> set[int]:
+        return set() if self.coordinator is None else self.coordinator.held
+
+    @property
+    def serving_only(self) -> bool:
+        """A newer config generation runs elsewhere: this instance only serves pages."""
+        return self.coordinator is not None and self.coordinator.stepped_down
 
     def _submit(self, monitor: MonitorBase, result: ProbeResult) -> None:
         self.pipeline.submit(Observation(monitor.id, result))
 
     def check_in(self, monitor_id: str, at: datetime, ok: bool) -> None:
-        """A heartbeat check-in from the web: judged like a result, in arrival order."""
-        state = ProbeState.UP if ok else ProbeState.DOWN
-        cause = None if ok else "reported failure"
-        result = ProbeResult(state, at, 0.0, cause=cause, public_cause=cause)
-        self.pipeline.submit(Observation(monitor_id, result, checkin=True))
+        """A heartbeat check-in from the web: judged here in arrival order if this instance
+        holds the monitor, else handed to the instance that does (through the database)."""
+        self.pipeline.submit(checkin_observation(HandedCheckin(monitor_id, at, ok)))
+
+    async def _owning(self) -> bool:
+        return self.coordinator is None or await self.coordinator.confirmed()
+
+    # ---- start and reload -------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self._reconcile(self.loaded, first=True)
+        generation = await self._reconcile(self.loaded)
         self.scheduler.add_ticker(self.health.tick, timedelta(seconds=1))
-        self.scheduler.start(self.loaded.config.monitors, failing=self.evaluator.failing())
+        self.scheduler.start([])
         self.flusher = asyncio.create_task(self.pipeline.run(self.stop_event))
+        self.coordinator = Coordinator(
+            self.engine,
+            shard_locks(self.engine, self.instance),
+            instance=self.instance,
+            generation=generation,
+            clock=self.clock,
+            on_gain=self._gain,
+            on_lose=self._lose,
+        )
+        self.coordinating = asyncio.create_task(self.coordinator.run(self.stop_event))
         self.pruner = asyncio.create_task(self._prune_forever())
         log.info("monitoring", monitors=len(self.loaded.config.monitors))
-
-    async def _reconcile(self, loaded: LoadedConfig, *, first: bool) -> None:
-        async with self.pipeline.lock:
-            try:
-                changes = await self._reconcile_locked(loaded, first=first)
-            except BaseException:
-                self.evaluator.rollback()  # nothing staged may leak into the next flush
-                raise
-            self.evaluator.commit()
-        self._report(changes)
-
-    async def _reconcile_locked(self, loaded: LoadedConfig, *, first: bool) -> Reconciled:
-        now = self.clock()
-        config = loaded.config
-        async with self.engine.begin() as connection:
-            generation = await record_generation(
-                connection, loaded.digest, self.instance, len(config.monitors), now
-            )
-            changes = await reconcile(
-                connection, config, now, redact=loaded.redact, generation=generation
-            )
-            wanted = [m.id for m in config.monitors]
-            new = wanted if first else [*changes.created, *changes.restored]
-            await self.evaluator.take(connection, [*new, *changes.archived])
-            await self.evaluator.apply_lifecycle(connection, changes, now)
-        return changes
-
-    def _report(self, changes: Reconciled) -> None:
-        self.evaluator.release(changes.archived)
-        if changes.created or changes.archived or changes.paused or changes.resumed:
-            log.info(
-                "monitors reconciled",
-                created=len(changes.created),
-                archived=len(changes.archived),
-                paused=len(changes.paused),
-                resumed=len(changes.resumed),
-                restored=len(changes.restored),
-            )
 
     async def reload(self, loaded: LoadedConfig) -> None:
         """Apply a new config (SIGHUP): same ids keep their history and state."""
         await self.pipeline.flush()  # judge what was probed under the old config first
-        await self._reconcile(loaded, first=False)
+        generation = await self._reconcile(loaded)
         self.evaluator.set_config(loaded)
         self.loaded = loaded
-        self.scheduler.sync(loaded.config.monitors)
+        if self.coordinator is not None:
+            self.coordinator.adopt(generation)
+        self.scheduler.sync(self._owned(), failing=self.evaluator.failing())
+
+    async def _reconcile(self, loaded: LoadedConfig) -> Generation:
+        """Write the config's monitors and record its generation; then bring the monitors this
+        instance holds up to date (new ones loaded, paused or removed ones resolved)."""
+        async with self.pipeline.lock:
+            try:
+                async with self.engine.begin() as connection:
+                    generation, changes = await record_config(
+                        connection, loaded, self.instance, self.clock()
+                    )
+                    monitor_ids = self._held_ids(loaded.config.monitors)
+                    archived = await load_held(
+                        connection, self.evaluator, monitor_ids, self.held, self.clock()
+                    )
+            except BaseException:
+                self.evaluator.rollback()  # nothing staged may leak into the next flush
+                raise
+            self.evaluator.commit()
+            self.evaluator.release(archived)
+        _report(changes)
+        return generation
+
+    # ---- shards -----------------------------------------------------------------------------
+
+    def _owned(self) -> list[MonitorBase]:
+        held = self.held
+        return [m for m in self.loaded.config.monitors if shard_of(m.id) in held]
+
+    def _held_ids(self, monitors: Iterable[MonitorBase]) -> list[str]:
+        held = self.held
+        return [m.id for m in monitors if shard_of(m.id) in held]
+
+    async def _gain(self, shards: set[int]) -> None:
+        async with self.pipeline.lock:  # also keeps a reload from changing the config meanwhile
+            monitors = [m for m in self.loaded.config.monitors if shard_of(m.id) in shards]
+            try:
+                async with self.engine.begin() as connection:
+                    archived = await load_held(
+                        connection, self.evaluator, [m.id for m in monitors], shards, self.clock()
+                    )
+            except BaseException:
+                self.evaluator.rollback()
+                self.evaluator.release(m.id for m in monitors)
+                raise
+            self.evaluator.commit()
+            self.evaluator.release(archived)
+        self.scheduler.sync(self._owned(), failing=self.evaluator.failing())
+        log.info("shards taken", shards=len(shards), monitors=len(monitors), held=len(self.held))
+
+    async def _lose(self, shards: set[int], forced: bool) -> None:
+        """Stop probing `shards`; judge what was probed if they were given back (not taken
+        away, when another instance may already judge them), then forget their states."""
+        if not self.scheduler.stopping:
+            self.scheduler.sync(self._owned())
+        if not forced:
+            try:
+                await self.pipeline.flush()
+            except UNREACHABLE:
+                log.warning("could not write results before giving shards back")
+        async with self.pipeline.lock:
+            self.evaluator.release([m for m in self.evaluator.states if shard_of(m) in shards])
+        log.info("shards released", shards=len(shards), forced=forced, held=len(self.held))
+
+    # ---- background -------------------------------------------------------------------------
 
     async def _prune_forever(self) -> None:
         """Retention: prune a minute after start, then every PRUNE_EVERY."""
@@ -134,16 +195,74 @@ class MonitoringService:
             await asyncio.sleep(PRUNE_EVERY.total_seconds())
 
     async def stop(self, grace: float = 3.0) -> None:
-        """Stop probing, let in-flight probes finish (or cancel them), write what is left."""
+        """Stop probing, let in-flight probes finish (or cancel them), write what is left,
+        give the shards back."""
         if self.pruner is not None:
             self.pruner.cancel()
         await self.scheduler.shutdown(grace)
         self.stop_event.set()
         self.pipeline.wakeup.set()
+        if self.coordinating is not None:
+            await _finish(self.coordinating, 1.0)
         answering = self.flusher is None or await _finish(self.flusher, grace)
         # A writer stuck past `grace` means the database is not answering: one short last try.
         await self.pipeline.drain(grace if answering else 0.5)
+        if self.coordinator is not None and answering:
+            await self._leave(self.coordinator)
         await self.prober.aclose()
+
+    async def _leave(self, coordinator: Coordinator) -> None:
+        try:
+            async with asyncio.timeout(2.0):
+                await coordinator.leave()
+        except UNREACHABLE as exc:  # leases expire, locks drop with us (TimeoutError included)
+            log.warning("could not release shards at exit", error=type(exc).__name__)
+
+
+async def record_config(
+    connection: AsyncConnection, loaded: LoadedConfig, instance: str, now: datetime
+) -> tuple[Generation, Reconciled]:
+    """Record a generation of `loaded` and write its monitors (same id = same history)."""
+    config = loaded.config
+    generation_id = await record_generation(
+        connection, loaded.digest, instance, len(config.monitors), now
+    )
+    changes = await reconcile(
+        connection, config, now, redact=loaded.redact, generation=generation_id
+    )
+    return Generation(generation_id, loaded.digest), changes
+
+
+async def load_held(
+    connection: AsyncConnection,
+    evaluator: Evaluator,
+    monitor_ids: list[str],
+    shards: set[int],
+    now: datetime,
+) -> list[str]:
+    """Have `evaluator` judge `monitor_ids` (of `shards`) from now on, resuming from the
+    database and catching up on pausing and archiving; also the archived monitors of `shards`
+    whose incident is still open, which are resolved here and returned (to be released once
+    committed)."""
+    if not shards:
+        return []
+    archived = [m for m in await archived_with_open_incident(connection) if shard_of(m) in shards]
+    wanted = [*monitor_ids, *archived]
+    await evaluator.take(connection, [m for m in wanted if m not in evaluator.states])
+    await evaluator.catch_up(connection, await lifecycles(connection, wanted), now)
+    return archived
+
+
+def _report(changes: Reconciled) -> None:
+    if changes.created or changes.archived or changes.paused or changes.resumed:
+        log.info(
+            "monitors reconciled",
+            created=len(changes.created),
+            archived=len(changes.archived),
+            paused=len(changes.paused),
+            resumed=len(changes.resumed),
+            restored=len(changes.restored),
+        )
 
 
 async def _finish(task: asyncio.Task[None], seconds: float) -> bool:
@@ -155,5 +274,5 @@ async def _finish(task: asyncio.Task[None], seconds: float) -> bool:
         await asyncio.wait({pending}, timeout=0.5)
     for finished in done:
         if not finished.cancelled() and finished.exception() is not None:
-            log.error("result writer failed", exc_info=finished.exception())
+            log.error("background task failed", exc_info=finished.exception())
     return not late

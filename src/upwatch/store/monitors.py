@@ -23,7 +23,7 @@ from upwatch.config.models import (
     MonitorBase,
     TcpMonitor,
 )
-from upwatch.store.tables import MONITORS, PERIODS, STATES
+from upwatch.store.tables import INCIDENTS, MONITORS, PERIODS, STATES
 
 
 @dataclass(slots=True)
@@ -152,3 +152,48 @@ async def _close_period(
         PERIODS.c.monitor_id == monitor_id, PERIODS.c.kind == kind, PERIODS.c.ended_at.is_(None)
     )
     await connection.execute(statement, {"ended_at": now})
+
+
+@dataclass(frozen=True, slots=True)
+class Lifecycle:
+    """Where a monitor stands in pausing and archiving, as the database says.
+
+    The instance that evaluates a monitor may not be the one that reconciled the config, so it
+    applies these facts when it takes the monitor: `stopped` (paused or archived since
+    `stopped_at`) resolves an open incident; `resumed_at` (the end of the last such period)
+    starts the state afresh if it has not been since.
+    """
+
+    stopped: str | None  # "paused" | "archived"
+    stopped_at: datetime | None
+    resumed_at: datetime | None
+
+
+async def lifecycles(connection: AsyncConnection, monitor_ids: list[str]) -> dict[str, Lifecycle]:
+    """The lifecycle of each of `monitor_ids` that was ever paused or archived."""
+    periods: dict[str, list[Any]] = {}
+    for start in range(0, len(monitor_ids), 500):
+        chunk = monitor_ids[start : start + 500]
+        query = select(PERIODS).where(PERIODS.c.monitor_id.in_(chunk))
+        for period in await connection.execute(query):
+            periods.setdefault(period.monitor_id, []).append(period)
+    return {monitor_id: _lifecycle(rows) for monitor_id, rows in periods.items()}
+
+
+def _lifecycle(periods: list[Any]) -> Lifecycle:
+    """Archived wins over paused while both are open (a paused monitor removed from the file)."""
+    open_ = [p for p in periods if p.ended_at is None]
+    if open_:
+        kind = "archived" if any(p.kind == "archived" for p in open_) else "paused"
+        return Lifecycle(kind, min(p.started_at for p in open_), None)
+    return Lifecycle(None, None, max(p.ended_at for p in periods))
+
+
+async def archived_with_open_incident(connection: AsyncConnection) -> list[str]:
+    """Monitors gone from the config whose incident still awaits its "monitor removed"."""
+    query = (
+        select(MONITORS.c.id)
+        .join(INCIDENTS, INCIDENTS.c.monitor_id == MONITORS.c.id)
+        .where(MONITORS.c.archived_at.is_not(None), INCIDENTS.c.resolved_at.is_(None))
+    )
+    return list((await connection.execute(query)).scalars())

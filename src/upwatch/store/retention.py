@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Table, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from upwatch.store.tables import ATTEMPTS, DAILY, HOURLY, OUTBOX, RESULTS
+from upwatch.store.checkins import STRANDED_AFTER
+from upwatch.store.tables import ATTEMPTS, CHECKINS, DAILY, HOURLY, INSTANCES, OUTBOX, RESULTS
 
 BATCH = 2_000
 
@@ -52,4 +53,8 @@ async def prune(engine: AsyncEngine, now: datetime, raw: timedelta, rollups: tim
     outbox = await _prune(engine, OUTBOX, OUTBOX.c.id, finished)
     hourly = await _prune(engine, HOURLY, HOURLY.c.bucket, HOURLY.c.bucket < rollup_cut)
     daily = await _prune(engine, DAILY, DAILY.c.bucket, DAILY.c.bucket < rollup_cut)
+    # Bookkeeping of coordination: check-ins nobody took, instances gone for a day.
+    stale = now - STRANDED_AFTER
+    await _prune(engine, CHECKINS, CHECKINS.c.id, CHECKINS.c.received_at < stale)
+    await _prune(engine, INSTANCES, INSTANCES.c.name, INSTANCES.c.last_seen_at < stale)
     return Pruned(results, hourly + daily, outbox)

@@ -207,6 +207,17 @@ class ConfigGenerationRow(Base):
     monitors: Mapped[int] = mapped_column(Integer)
 
 
+class CheckinRow(Base):
+    """A heartbeat check-in received by an instance that does not evaluate its monitor: the
+    instance holding the monitor's shard picks it up at its next flush."""
+
+    __tablename__ = "checkins"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    monitor_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+    ok: Mapped[bool] = mapped_column(Boolean)
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -224,3 +235,4 @@ DAILY = _table(DailyRollupRow)
 LEASES = _table(LeaseRow)
 INSTANCES = _table(InstanceRow)
 GENERATIONS = _table(ConfigGenerationRow)
+CHECKINS = _table(CheckinRow)

@@ -58,7 +58,11 @@ def pg_database() -> Iterator[str]:
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A DATABASE_URL as a user writes it, for an empty database of each backend."""
-    if request.param == "sqlite":
+    return fresh_db_url(request.param, request, tmp_path)
+
+
+def fresh_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'upwatch.db'}"
     url: str = request.getfixturevalue("pg_database")
     asyncio.run(_reset_pg(url))

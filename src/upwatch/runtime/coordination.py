@@ -121,15 +121,16 @@ class Coordinator:
 
     async def step(self) -> None:
         """Beat, keep what is held, give back the excess, take free shards up to the share."""
+        if self.stepped_down:
+            return
         now = self.clock()
         async with self.engine.begin() as connection:
-            await leases.beat(connection, self.instance, self.generation.id, self.started, now)
-            live = await leases.live_instances(connection, now, LIVE_WITHIN)
             newer = await self._superseded(connection)
-        if newer and not self.stepped_down:
+            if not newer:
+                await leases.beat(connection, self.instance, self.generation.id, self.started, now)
+                live = await leases.live_instances(connection, now, LIVE_WITHIN)
+        if newer:
             await self.step_down("a newer config generation is running")
-            return
-        if self.stepped_down:
             return
         kept = await self.locks.keep(self.held, now)
         if kept != self.held:
@@ -180,9 +181,13 @@ class Coordinator:
         self.stepped_down = False
 
     async def step_down(self, why: str) -> None:
+        """Give every shard back and leave the live list, so the newest generation's instances
+        share all 64 at once."""
         log.warning("stepping down: releasing every shard, serving pages only", reason=why)
         self.stepped_down = True
         await self._give_back(set(self.held))
+        async with self.engine.begin() as connection:
+            await leases.leave(connection, self.instance)
 
     async def leave(self) -> None:
         """On shutdown: release everything and remove this instance from the live list."""

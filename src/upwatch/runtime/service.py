@@ -162,7 +162,7 @@ class MonitoringService:
             self.evaluator.commit()
             self.evaluator.release(archived)
         self.scheduler.sync(self._owned(), failing=self.evaluator.failing())
-        log.info("shards taken", shards=len(shards), monitors=len(monitors), held=len(self.held))
+        log.info("shards taken", shards=sorted(shards), monitors=len(monitors), held=len(self.held))
 
     async def _lose(self, shards: set[int], forced: bool) -> None:
         """Stop probing `shards`; judge what was probed if they were given back (not taken
@@ -176,7 +176,7 @@ class MonitoringService:
                 log.warning("could not write results before giving shards back")
         async with self.pipeline.lock:
             self.evaluator.release([m for m in self.evaluator.states if shard_of(m) in shards])
-        log.info("shards released", shards=len(shards), forced=forced, held=len(self.held))
+        log.info("shards released", shards=sorted(shards), forced=forced, held=len(self.held))
 
     # ---- background -------------------------------------------------------------------------
 

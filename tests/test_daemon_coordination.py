@@ -189,7 +189,7 @@ def test_a_check_in_at_an_instance_that_does_not_judge_the_monitor_reaches_the_o
     tmp_path: Path,
 ) -> None:
     db_url = fresh_db_url("postgres", request, tmp_path)
-    monitor = "- {id: job, name: Job, type: heartbeat, token: token-123456, interval: 1h, grace: 1h}\n"
+    monitor = "- {id: job, type: heartbeat, token: token-123456, interval: 1h, grace: 1h}\n"
     nodes = start_fleet(daemons, db_url, 2, daemon_config(monitor, hook_port=hook_port))
     wait_for(lambda: split_evenly(nodes), "the shards to be split")
     (other,) = [d for d in nodes if d is not holder(nodes, "job")]

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.page_data import NOW, PRIVATE_NAME, client, seed_demo
 from tests.store_helpers import Harness, MakeHarness
 from upwatch.probes.result import ProbeResult, ProbeState
+from upwatch.runtime.load import ScheduleLoad
 
 TOKEN = "scrape-token-7f3a"
 CERT_EXPIRY = NOW + timedelta(days=30)
@@ -160,7 +161,9 @@ async def test_notification_and_result_buffer_counters_come_from_the_running_pro
     demo: Harness,
 ) -> None:
     demo.pipeline.dropped = 4
-    async with client(demo, notifier=notifier(), pipeline=demo.pipeline) as c:
+    load = ScheduleLoad(probes=120, skipped=7, late=9, overloaded=True, p99_lag=2.5)
+    probing = SimpleNamespace(held={3, 9, 40}, serving_only=False, load=load)
+    async with client(demo, notifier=notifier(), pipeline=demo.pipeline, probing=probing) as c:
         text = (await c.get("/metrics")).text
 
     found = samples(text)
@@ -173,3 +176,9 @@ async def test_notification_and_result_buffer_counters_come_from_the_running_pro
     assert value(found, "upwatch_results_buffered") == 0
     assert value(found, "upwatch_database_up") == 1
     assert value(found, "upwatch_results_written_total") == demo.pipeline.written
+    assert value(found, "upwatch_shards_held") == 3
+    assert value(found, "upwatch_stepped_down") == 0
+    assert value(found, "upwatch_probe_slots_skipped_total") == 7
+    assert value(found, "upwatch_probes_late_total") == 9
+    assert value(found, "upwatch_schedule_lag_p99_seconds") == 2.5
+    assert value(found, "upwatch_overloaded") == 1

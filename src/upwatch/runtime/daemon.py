@@ -165,6 +165,7 @@ class Daemon:
         await service.start()
         self.ctx.checkins = service
         self.ctx.pipeline = service.pipeline  # buffer and database gauges in /metrics
+        self.ctx.probing = service  # shards and schedule load in /metrics
         await self._start_notifier(engine)
         tasks = [
             asyncio.create_task(self._watchdog()),

@@ -10,6 +10,7 @@ slow target holds only its own slot. Results go to `submit`, which never waits o
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,7 @@ from upwatch.config.models import HeartbeatMonitor, MonitorBase
 from upwatch.engine.phase import next_fire
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult
+from upwatch.runtime.load import ScheduleLoad
 
 log = structlog.get_logger("upwatch.scheduler")
 Submit = Callable[[MonitorBase, ProbeResult], None]
@@ -48,6 +50,9 @@ class ProbeScheduler:
         self.retrying: set[str] = set()
         self.in_flight: set[asyncio.Task[None]] = set()
         self.stopping = False
+        self.load = ScheduleLoad()
+        self.grids: dict[str, tuple[float, float]] = {}  # id: (first slot, interval), epoch s
+        self.last_slot: dict[str, float] = {}
 
     def start(self, monitors: Iterable[MonitorBase], failing: Iterable[str] = ()) -> None:
         """Schedule `monitors`; those in `failing` start on their retry interval."""
@@ -98,6 +103,8 @@ class ProbeScheduler:
             every = monitor.interval
             start = next_fire(monitor.id, every, now)
         trigger = IntervalTrigger(seconds=every.total_seconds(), start_date=start, timezone=UTC)
+        self.grids[monitor.id] = (start.timestamp(), every.total_seconds())
+        self.last_slot.pop(monitor.id, None)  # a new grid: skips count from its first slot
         self.scheduler.add_job(
             self._run,
             trigger,
@@ -112,6 +119,8 @@ class ProbeScheduler:
     def _remove(self, monitor_id: str) -> None:
         self.monitors.pop(monitor_id, None)
         self.retrying.discard(monitor_id)
+        self.grids.pop(monitor_id, None)
+        self.last_slot.pop(monitor_id, None)
         if self.scheduler.get_job(monitor_id) is not None:
             self.scheduler.remove_job(monitor_id)
 
@@ -124,12 +133,26 @@ class ProbeScheduler:
             self.in_flight.add(task)
         try:
             async with self.slots:
+                self._account(monitor_id)
                 result = await self.prober.probe(monitor)
         finally:
             if task is not None:
                 self.in_flight.discard(task)
         self.submit(monitor, result)
         self._follow(monitor, result)
+
+    def _account(self, monitor_id: str) -> None:
+        """Lag behind the slot this probe stands for, and the slots skipped since the last."""
+        grid = self.grids.get(monitor_id)
+        if grid is None:
+            return
+        start, every = grid
+        now = self.clock().timestamp()
+        slot = start + max(0, math.floor((now - start) / every)) * every
+        last = self.last_slot.get(monitor_id)
+        skipped = 0 if last is None else max(0, round((slot - last) / every) - 1)
+        self.last_slot[monitor_id] = slot
+        self.load.observe(max(0.0, now - slot), skipped, now)
 
     def _follow(self, monitor: MonitorBase, result: ProbeResult) -> None:
         """Switch to the retry interval when a monitor starts failing, and back when it stops."""

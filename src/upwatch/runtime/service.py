@@ -28,6 +28,7 @@ from upwatch.probes.result import ProbeResult
 from upwatch.runtime.coordination import UNREACHABLE, Coordinator, Generation
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
+from upwatch.runtime.load import ScheduleLoad
 from upwatch.runtime.locks import shard_locks
 from upwatch.runtime.pipeline import Observation, Pipeline, checkin_observation
 from upwatch.runtime.scheduler import ProbeScheduler
@@ -74,6 +75,10 @@ class MonitoringService:
     def serving_only(self) -> bool:
         """A newer config generation runs elsewhere: this instance only serves pages."""
         return self.coordinator is not None and self.coordinator.stepped_down
+
+    @property
+    def load(self) -> ScheduleLoad:
+        return self.scheduler.load
 
     def _submit(self, monitor: MonitorBase, result: ProbeResult) -> None:
         self.pipeline.submit(Observation(monitor.id, result))

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upwatch.config.loader import LoadedConfig
 from upwatch.runtime.health import Health
 from upwatch.runtime.settings import Settings
-from upwatch.web.metrics_runtime import ResultPipeline
+from upwatch.web.metrics_runtime import Probing, ResultPipeline
 from upwatch.web.page_cache import PageCache
 
 if TYPE_CHECKING:
@@ -38,3 +38,4 @@ class AppContext:
     pages: PageCache = field(default_factory=PageCache)  # rendered public pages, per process
     notifier: DeliveryWorker | None = None  # the outbox worker: delivery counters for /metrics
     pipeline: ResultPipeline | None = None  # the result buffer: its counters for /metrics
+    probing: Probing | None = None  # the monitoring service: shards and schedule load

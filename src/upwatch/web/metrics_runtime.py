@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 if TYPE_CHECKING:
+    from upwatch.runtime.load import ScheduleLoad
     from upwatch.web.context import AppContext
 
 
@@ -30,11 +31,34 @@ class ResultPipeline(Protocol):
     def database_up(self) -> bool: ...
 
 
+class Probing(Protocol):
+    """What /metrics reads of the monitoring service: its shards and its schedule's load."""
+
+    @property
+    def held(self) -> set[int]: ...
+    @property
+    def serving_only(self) -> bool: ...
+    @property
+    def load(self) -> ScheduleLoad: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProbingCounts:
+    shards: int
+    serving_only: bool
+    probes: int
+    skipped: int
+    late: int
+    p99_lag: float
+    overloaded: bool
+
+
 @dataclass(frozen=True, slots=True)
 class RuntimeCounts:
     deliveries: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, outcome)
     announced: dict[str, int] = field(default_factory=dict)  # channel.failed notices, by channel
     pipeline: tuple[int, int, int, bool] | None = None  # buffered, dropped, written, database up
+    probing: ProbingCounts | None = None
 
 
 def runtime_counts(ctx: AppContext) -> RuntimeCounts:
@@ -55,7 +79,22 @@ def runtime_counts(ctx: AppContext) -> RuntimeCounts:
     stats = None
     if pipe is not None:
         stats = (len(pipe.buffer), pipe.dropped, pipe.written, pipe.database_up)
-    return RuntimeCounts(deliveries, announced, stats)
+    return RuntimeCounts(deliveries, announced, stats, _probing(ctx.probing))
+
+
+def _probing(service: Probing | None) -> ProbingCounts | None:
+    if service is None:
+        return None
+    load = service.load
+    return ProbingCounts(
+        len(service.held),
+        service.serving_only,
+        load.probes,
+        load.skipped,
+        load.late,
+        load.p99_lag,
+        load.overloaded,
+    )
 
 
 def runtime_families(counts: RuntimeCounts) -> Iterator[Metric]:
@@ -77,6 +116,39 @@ def runtime_families(counts: RuntimeCounts) -> Iterator[Metric]:
     yield from (sent, announced)
     if counts.pipeline is not None:
         yield from _pipeline(*counts.pipeline)
+    if counts.probing is not None:
+        yield from _probing_families(counts.probing)
+
+
+def _probing_families(p: ProbingCounts) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "upwatch_shards_held", "Shards of the 64 this instance probes and judges", p.shards
+    )
+    yield GaugeMetricFamily(
+        "upwatch_stepped_down",
+        "1 when a newer config generation runs elsewhere and this instance only serves pages",
+        p.serving_only,
+    )
+    yield CounterMetricFamily("upwatch_probes_started", "Probes started since start", p.probes)
+    yield CounterMetricFamily(
+        "upwatch_probe_slots_skipped",
+        "Scheduled probes skipped since start because the monitor's previous probe had not "
+        "started yet (the machine cannot keep up: intervals stretch)",
+        p.skipped,
+    )
+    yield CounterMetricFamily(
+        "upwatch_probes_late", "Probes started more than 1 s after their slot, since start", p.late
+    )
+    yield GaugeMetricFamily(
+        "upwatch_schedule_lag_p99_seconds",
+        "99th percentile of probe start minus scheduled slot over the last 30 s window",
+        p.p99_lag,
+    )
+    yield GaugeMetricFamily(
+        "upwatch_overloaded",
+        "1 while probing falls behind schedule (p99 lag over 1 s or slots skipped)",
+        p.overloaded,
+    )
 
 
 def _pipeline(buffered: int, dropped: int, written: int, database_up: bool) -> Iterator[Metric]:

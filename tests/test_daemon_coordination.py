@@ -189,16 +189,16 @@ def test_a_check_in_at_an_instance_that_does_not_judge_the_monitor_reaches_the_o
     tmp_path: Path,
 ) -> None:
     db_url = fresh_db_url("postgres", request, tmp_path)
-    monitor = "- {id: job, type: heartbeat, token: token-123456, interval: 1h, grace: 1h}\n"
+    monitor = "- {id: job, name: Job, type: heartbeat, token: token-1234, interval: 1h}\n"
     nodes = start_fleet(daemons, db_url, 2, daemon_config(monitor, hook_port=hook_port))
     wait_for(lambda: split_evenly(nodes), "the shards to be split")
     (other,) = [d for d in nodes if d is not holder(nodes, "job")]
 
-    response = other.http.post("/ping/job/token-123456/fail")
+    response = other.http.post("/ping/job/token-1234/fail")
     assert response.status_code == 200
     db = database(db_url)
     wait_for(lambda: db.state("job").failure_run == 1, "the failure to be judged by the holder")
-    assert other.http.post("/ping/job/token-123456").status_code == 200
+    assert other.http.post("/ping/job/token-1234").status_code == 200
     wait_for(lambda: db.state("job").state == "up", "the check-in to be judged by the holder")
     assert db.rows(CHECKINS.select()) == []  # handed over exactly once, nothing left behind
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.config.models import (
@@ -24,6 +24,8 @@ from upwatch.config.models import (
     TcpMonitor,
 )
 from upwatch.store.tables import INCIDENTS, MONITORS, PERIODS, STATES
+
+RECONCILE_LOCK_KEY = 0x75707772  # "upwr": advisory lock id (migrations use "upwa")
 
 
 @dataclass(slots=True)
@@ -89,6 +91,10 @@ async def reconcile(
     redact: Callable[[str], str] = lambda s: s,
     generation: int | None = None,
 ) -> Reconciled:
+    if connection.dialect.name == "postgresql":
+        # Instances starting together would both insert a new monitor: one after the other.
+        # (SQLite's single writer serializes them already.) Released at commit.
+        await connection.execute(text(f"SELECT pg_advisory_xact_lock({RECONCILE_LOCK_KEY})"))
     rows = {r.id: r for r in await connection.execute(select(MONITORS))}
     changes = Reconciled()
     for monitor in config.monitors:

@@ -57,12 +57,17 @@ class Evaluator:
         self._staged_progress: dict[int, EscalationProgress] = {}
         self._resolved: set[int] = set()
         self._first: dict[str, datetime] = {}
+        # Monitors the clock alone may change (failure runs, open incidents, heartbeats): the
+        # only ones the per-flush tick looks at, rather than every monitor every second.
+        self._hot: set[str] = set()
+        self._heartbeats: set[str] = set()
         self.set_config(loaded)
 
     def set_config(self, loaded: LoadedConfig) -> None:
         self.config = loaded.config
         self.schedule = MaintenanceSchedule.from_config(loaded.config)
         self.monitors = {m.id: m for m in loaded.config.monitors}
+        self._heartbeats = {m.id for m in loaded.config.monitors if isinstance(m, HeartbeatMonitor)}
         # A new interval or grace moves heartbeat deadlines: let on_tick derive them afresh.
         for monitor_id, state in self.states.items():
             if isinstance(self.monitors.get(monitor_id), HeartbeatMonitor):
@@ -74,12 +79,25 @@ class Evaluator:
         for monitor_id, loaded in found.items():
             self.states[monitor_id] = loaded.state
             self.created[monitor_id] = loaded.created_at
+            self._mark(loaded.state)
             incident = loaded.state.open_incident
             if incident is not None and incident.id is not None:
                 self.progress[incident.id] = loaded.progress or EscalationProgress()
 
+    def _mark(self, state: MonitorState) -> None:
+        if state.failure_run > 0 or state.open_incident is not None:
+            self._hot.add(state.monitor_id)
+        else:
+            self._hot.discard(state.monitor_id)
+
+    def _candidates(self) -> list[str]:
+        """The monitors time alone may change, plus those changed in this transaction."""
+        ids = self._hot | self._staged.keys() | (self._heartbeats & self.states.keys())
+        return sorted(m for m in ids if m in self.states)
+
     def release(self, monitor_ids: Iterable[str]) -> None:
         for monitor_id in monitor_ids:
+            self._hot.discard(monitor_id)
             state = self.states.pop(monitor_id, None)
             incident = None if state is None else state.open_incident
             if incident is not None and incident.id is not None:
@@ -151,7 +169,7 @@ class Evaluator:
     ) -> list[tuple[str, ProbeResult]]:
         """Heartbeat deadlines and failure runs waiting for a maintenance window to end."""
         rows: list[tuple[str, ProbeResult]] = []
-        for monitor_id in list(self.states):
+        for monitor_id in self._candidates():
             state = self._current(monitor_id)
             monitor = self.monitors.get(monitor_id)
             if state is None or monitor is None or monitor.paused:
@@ -207,7 +225,7 @@ class Evaluator:
         log.info("incident resolved", monitor=resolved.monitor_id, incident=incident_id)
 
     async def _escalate_due(self, connection: AsyncConnection, now: datetime) -> None:
-        for monitor_id in list(self.states):
+        for monitor_id in self._candidates():
             state = self._current(monitor_id)
             incident = None if state is None else state.open_incident
             if state is None or incident is None or incident.id is None:
@@ -264,6 +282,8 @@ class Evaluator:
 
     def commit(self) -> None:
         self.states.update(self._staged)
+        for state in self._staged.values():
+            self._mark(state)
         self.progress.update(self._staged_progress)
         for incident_id in self._resolved:
             self.progress.pop(incident_id, None)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.store.tables import DAILY, HOURLY
@@ -105,12 +105,18 @@ async def _merge_into(
 ) -> None:
     if not fresh:
         return
-    keys = list(fresh)
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        query = select(table).where(tuple_(table.c.monitor_id, table.c.bucket).in_(chunk))
-        for row in await connection.execute(query):
-            fresh[(row.monitor_id, row.bucket)].merge(rollup_of(row))
+    by_bucket: dict[datetime, list[str]] = {}
+    for monitor_id, bucket in fresh:
+        by_bucket.setdefault(bucket, []).append(monitor_id)
+    # One bucket per query (a flush spans one or two): `bucket = ? AND monitor_id IN (...)` is
+    # answered from the key, where a row-value IN over (monitor_id, bucket) pairs made SQLite
+    # scan the whole rollup table on every flush (≈1 ms of CPU per probe at 10,000 monitors).
+    for bucket, ids in by_bucket.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(table).where(table.c.bucket == bucket, table.c.monitor_id.in_(chunk))
+            for row in await connection.execute(query):
+                fresh[(row.monitor_id, row.bucket)].merge(rollup_of(row))
     rows = [_row(monitor_id, bucket, r) for (monitor_id, bucket), r in fresh.items()]
     columns = [c for c in rows[0] if c not in ("monitor_id", "bucket", "downtime_seconds")]
     await upsert(connection, table, rows, ["monitor_id", "bucket"], columns)

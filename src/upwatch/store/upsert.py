@@ -16,6 +16,9 @@ def insert_for(connection: AsyncConnection, table: Table) -> Any:
     return module.insert(table)
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
 async def upsert(
     connection: AsyncConnection,
     table: Table,
@@ -26,10 +29,13 @@ async def upsert(
     """Insert `rows`; where `keys` already exist, overwrite the `update` columns."""
     if not rows:
         return
-    statement = insert_for(connection, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys), set_={c: statement.excluded[c] for c in update}
-    )
+    key = (connection.dialect.name, table.name, tuple(keys), tuple(update))
+    statement = _UPSERTS.get(key)
+    if statement is None:  # built once: building it and its cache key every flush costs CPU
+        statement = insert_for(connection, table)
+        statement = _UPSERTS[key] = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={c: statement.excluded[c] for c in update}
+        )
     await connection.execute(statement, list(rows))
 
 

@@ -16,7 +16,11 @@ def run_daemon_command(args: argparse.Namespace) -> int:
 
     loaded = load_config(args.config)  # exit 2 before anything else when the config is invalid
     settings = Settings.from_env()
-    return asyncio.run(run_daemon(loaded, settings))
+    try:
+        import uvloop  # a faster event loop where it is available (not on Windows)
+    except ImportError:
+        return asyncio.run(run_daemon(loaded, settings))
+    return uvloop.run(run_daemon(loaded, settings))
 
 
 def run_migrate(args: argparse.Namespace) -> int:

@@ -12,12 +12,13 @@ from collections.abc import Iterable
 import httpcore
 
 from upwatch.probes.resolve import is_ip_literal, resolve
+from upwatch.probes.streams import AsyncioBackend
 from upwatch.probes.timing import CURRENT_CLOCK, PhaseClock
 
 
 class ResolvingBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
-        self._inner = inner if inner is not None else httpcore.AnyIOBackend()
+        self._inner = inner if inner is not None else AsyncioBackend()
 
     async def connect_tcp(
         self,

@@ -2,29 +2,42 @@
 
 A local nginx (its own temporary config, `daemon off`, one worker, 127.0.0.1 only) answers every
 path with a tiny 200. The bench writes a monitors.yaml with N http monitors at interval S pointing
-at it (`escalation: none`), starts `upwatch run` as a subprocess on a fresh SQLite file (or a fresh
-PostgreSQL database `upwatch_bench_<pid>` on 127.0.0.1:5432, dropped after), waits until it is
-healthy, lets it warm up, then measures a window of T seconds:
+at it (`escalation: none`), starts `--instances` `upwatch run` processes (each its own
+`UPWATCH_INSTANCE` and port on 127.0.0.1) on one fresh SQLite file (or one fresh PostgreSQL
+database `upwatch_bench_<pid>` on 127.0.0.1:5432, dropped after), waits until every one is
+healthy and the 64 shards are split between them (the `held` count of each one's last "shards
+taken" / "shards released" log line: they add up to 64 and none holds more than its fair share),
+lets them warm up, then measures a window of T seconds:
 
 - probes done vs scheduled: every slot phase + k * S of every monitor inside the window (from
   `upwatch.engine.phase`) is matched to the result row probed for it; a slot without one is missed;
+  a second result for a slot (two instances probing one monitor) is counted as a duplicate;
+- monitors probed: how many distinct monitors have at least one result in the window (with an
+  overloaded daemon, intervals stretch: every monitor should still be probed);
 - schedule lag: `checked_at` (the probe's start) minus its slot, p50 / p99 / max;
-- CPU ms per probe: utime + stime of the daemon (all its threads) from /proc/PID/stat over the
-  window, divided by the probes done in it; peak RSS is VmHWM at the end of the window;
-- rows written per second: result rows in the window / T.
+- CPU ms per probe: utime + stime of the daemons (all their threads, summed over instances) from
+  /proc/PID/stat over the window, divided by the probes done in it; peak RSS is VmHWM at the end
+  of the window, summed over instances;
+- rows written per second: result rows in the window / T;
+- the daemons' own view, scraped from each one's `/metrics` right after the window: instances
+  reporting `upwatch_overloaded` 1, `upwatch_probe_slots_skipped_total` (summed), their
+  `upwatch_schedule_lag_p99_seconds` and `upwatch_shards_held`; and from their logs, the
+  "probing falls behind schedule" warnings and every other warning or error.
 
 Then prometheus-blackbox-exporter (an `http_2xx` module) probes the same nginx: a bounded number of
 `/probe` requests from a bounded number of concurrent clients in this process, and its CPU per
 probe is measured the same way. Every loop is bounded in count and time.
 
     python -m bench scale [--monitors 1000] [--interval 30] [--seconds 60] [--warmup 10]
-                          [--db sqlite|postgres] [--blackbox-probes 3000]
+                          [--db sqlite|postgres] [--instances 1] [--blackbox-probes 3000]
+                          [--asyncio-loop] [--keep-logs DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import shutil
@@ -35,8 +48,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,9 +59,24 @@ import httpx
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TICKS = os.sysconf("SC_CLK_TCK")
+SHARDS = 64  # upwatch.engine.phase.SHARDS
 # A probe may start a hair before its slot (clock reads); a result within this much before a slot
 # belongs to that slot.
 EARLY = timedelta(milliseconds=50)
+# `upwatch run` without uvloop (upwatch's fallback where it is missing): the import fails.
+WITHOUT_UVLOOP = (
+    "import sys; sys.modules['uvloop'] = None; from upwatch.cli import main; sys.exit(main())"
+)
+BEHIND = "probing falls behind schedule"  # the start of the daemon's overload warning
+# The daemons' own load figures read from /metrics after the window (counters carry `_total`).
+SCRAPED = (
+    "upwatch_shards_held",
+    "upwatch_overloaded",
+    "upwatch_probe_slots_skipped_total",
+    "upwatch_probes_late_total",
+    "upwatch_probes_started_total",
+    "upwatch_schedule_lag_p99_seconds",
+)
 NGINX_CONF = """\
 daemon off;
 worker_processes 1;
@@ -78,18 +107,54 @@ modules:
 
 
 @dataclass(frozen=True, slots=True)
+class Daemon:
+    """One `upwatch run` process of the bench."""
+
+    name: str  # its UPWATCH_INSTANCE
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonView:
+    """One daemon's own account after the window: /metrics (nan when the scrape failed) and its
+    log (overload warnings, every other warning or error by event)."""
+
+    name: str
+    metrics: dict[str, float]
+    behind_warnings: int
+    problems: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    scheduled: int  # slots in the window
+    done: int  # slots with a result probed for them
+    duplicates: int  # further results for a slot already done
+    failed: int  # results in the window not "up"
+    probed_monitors: int  # distinct monitors with a result in the window
+    lags_ms: list[float]  # of the slots done
+
+
+@dataclass(frozen=True, slots=True)
 class DaemonRun:
-    startup_s: float
-    scheduled: int
+    instances: int
+    startup_s: float  # until every daemon is healthy and the shards are split
+    judged: Judged
     nominal: float  # N * T / S
-    done: int
-    missed: int
-    failed: int
-    lags_ms: list[float]
-    cpu_s: float
-    hwm_kib: int
+    cpu_s: float  # summed over the daemons
+    hwm_kib: list[int]  # per daemon
     rows: int
     seconds: float
+    views: list[DaemonView]
+
+    @property
+    def missed(self) -> int:
+        return self.judged.scheduled - self.judged.done
+
+    def scraped(self, name: str) -> list[float]:
+        return [v.metrics.get(name, math.nan) for v in self.views]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +194,17 @@ def stop(process: subprocess.Popen[bytes], grace: float = 30) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def stop_all(daemons: list[Daemon], grace: float = 30) -> None:
+    """SIGTERM to every daemon at once, then wait for each (`stop` kills what remains)."""
+    for d in daemons:
+        if d.process.poll() is None:
+            d.process.send_signal(signal.SIGTERM)
+    end = time.monotonic() + grace
+    for d in daemons:
+        with suppress(subprocess.TimeoutExpired):
+            d.process.wait(max(0.1, end - time.monotonic()))
 
 
 def wait_http(url: str, deadline_s: float, process: subprocess.Popen[bytes]) -> None:
@@ -229,8 +305,8 @@ def judge(
     interval: timedelta,
     t0: datetime,
     t1: datetime,
-) -> tuple[int, int, int, list[float]]:
-    """(scheduled slots in [t0, t1), slots done, failed results, lags in ms of the slots done)."""
+) -> Judged:
+    """Match the results to the slots of the window [t0, t1)."""
     from upwatch.engine.phase import next_fire
 
     slots: dict[str, set[datetime]] = {}
@@ -242,22 +318,55 @@ def judge(
                 break
             found.add(slot)
         slots[m] = found
-    scheduled = sum(len(s) for s in slots.values())
     lags: dict[tuple[str, datetime], float] = {}
-    failed = 0
+    failed = duplicates = 0
+    probed: set[str] = set()
     for monitor_id, checked_at, state in rows:
-        failed += state != "up"
+        if t0 <= checked_at < t1:
+            failed += state != "up"
+            probed.add(monitor_id)
         slot = next_fire(monitor_id, interval, checked_at + EARLY) - interval
         if slot in slots.get(monitor_id, ()):
-            lag = (checked_at - slot) / timedelta(milliseconds=1)
-            lags.setdefault((monitor_id, slot), lag)  # a second result for a slot is not a probe
-    return scheduled, len(lags), failed, list(lags.values())
+            if (monitor_id, slot) in lags:
+                duplicates += 1  # a second result for a slot is not a probe
+            else:
+                lags[(monitor_id, slot)] = (checked_at - slot) / timedelta(milliseconds=1)
+    return Judged(
+        scheduled=sum(len(s) for s in slots.values()),
+        done=len(lags),
+        duplicates=duplicates,
+        failed=failed,
+        probed_monitors=len(probed),
+        lags_ms=list(lags.values()),
+    )
 
 
-def run_daemon(args: argparse.Namespace, workdir: Path, target: str, db_url: str) -> DaemonRun:
-    interval = timedelta(seconds=args.interval)
-    config = workdir / "monitors.yaml"
-    config.write_text(monitors_yaml(args.monitors, args.interval, target))
+def log_events(path: Path) -> Iterator[dict[str, object]]:
+    """The JSON lines of a daemon's log (other lines, such as a traceback's, are skipped)."""
+    with path.open("rb") as lines:
+        for line in lines:
+            if line.startswith(b"{"):
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(event, dict):
+                    yield event
+
+
+def shards_held(path: Path) -> int:
+    """Shards held according to the daemon's last "shards taken" / "shards released" line."""
+    held = 0
+    for event in log_events(path):
+        if event.get("event") in ("shards taken", "shards released"):
+            value = event.get("held")
+            held = value if isinstance(value, int) else held
+    return held
+
+
+def start_daemon(
+    name: str, config: Path, db_url: str, workdir: Path, *, asyncio_loop: bool
+) -> Daemon:
     port = free_port()
     env = {
         **os.environ,
@@ -265,48 +374,116 @@ def run_daemon(args: argparse.Namespace, workdir: Path, target: str, db_url: str
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "LOG_FORMAT": "json",
-        "UPWATCH_INSTANCE": "bench",
+        "UPWATCH_INSTANCE": name,
     }
-    for name in ("UPWATCH_HEARTBEAT_URL", "UPWATCH_CONFIG"):
-        env.pop(name, None)
-    upwatch = Path(sys.executable).with_name("upwatch")
-    log = (workdir / "upwatch.log").open("wb")
-    started = time.monotonic()
-    process = subprocess.Popen(
-        [str(upwatch), "run", "-c", str(config)], env=env, stdout=log, stderr=subprocess.STDOUT
+    for variable in ("UPWATCH_HEARTBEAT_URL", "UPWATCH_CONFIG", "UPWATCH_METRICS_TOKEN"):
+        env.pop(variable, None)
+    upwatch = (
+        [sys.executable, "-c", WITHOUT_UVLOOP]
+        if asyncio_loop
+        else [str(Path(sys.executable).with_name("upwatch"))]
     )
+    log = workdir / f"upwatch-{name}.log"
+    with log.open("wb") as out:  # the child keeps its own descriptor
+        process = subprocess.Popen(
+            [*upwatch, "run", "-c", str(config)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    return Daemon(name, port, log, process)
+
+
+def wait_split(daemons: list[Daemon], deadline_s: float) -> None:
+    """Until the daemons hold the 64 shards between them, none more than its fair share."""
+    share = math.ceil(SHARDS / len(daemons))
+    end = time.monotonic() + deadline_s
+    held: list[int] = []
+    while time.monotonic() < end:
+        for d in daemons:
+            if d.process.poll() is not None:
+                raise RuntimeError(f"upwatch {d.name} exited with {d.process.returncode}")
+        held = [shards_held(d.log) for d in daemons]
+        if sum(held) == SHARDS and max(held) <= share:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"shards not split within {deadline_s:.0f} s (held: {held})")
+
+
+def scrape(daemon: Daemon) -> dict[str, float]:
+    """The SCRAPED figures of a daemon's /metrics (absent when the scrape failed)."""
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", 300, process)
+        response = httpx.get(f"http://127.0.0.1:{daemon.port}/metrics", timeout=60)
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        print(f"/metrics of {daemon.name} failed: {exc!r}", file=sys.stderr)
+        return {}
+    found: dict[str, float] = {}
+    for line in response.text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in SCRAPED:
+            found[name] = float(value)
+    return found
+
+
+def view(daemon: Daemon, metrics: dict[str, float]) -> DaemonView:
+    behind = 0
+    problems: Counter[str] = Counter()
+    for event in log_events(daemon.log):
+        text = str(event.get("event", ""))
+        if text.startswith(BEHIND):
+            behind += 1
+        elif event.get("level") in ("warning", "error", "critical", "exception"):
+            problems[f"{event.get('level')}: {text[:80]}"] += 1
+    return DaemonView(daemon.name, metrics, behind, dict(problems))
+
+
+def run_daemons(args: argparse.Namespace, workdir: Path, target: str, db_url: str) -> DaemonRun:
+    interval = timedelta(seconds=args.interval)
+    config = workdir / "monitors.yaml"
+    config.write_text(monitors_yaml(args.monitors, args.interval, target))
+    started = time.monotonic()
+    with ExitStack() as stack:
+        daemons: list[Daemon] = []
+        for i in range(args.instances):
+            daemon = start_daemon(
+                f"bench-{i}", config, db_url, workdir, asyncio_loop=args.asyncio_loop
+            )
+            daemons.append(daemon)
+            stack.callback(stop, daemon.process)
+        stack.callback(stop_all, daemons)  # runs first: every daemon gets SIGTERM at once
+        for d in daemons:
+            wait_http(f"http://127.0.0.1:{d.port}/healthz", 300, d.process)
+        wait_split(daemons, 120)
         startup = time.monotonic() - started
         time.sleep(args.warmup)
-        t0, cpu0 = datetime.now(UTC), cpu_seconds(process.pid)
+        pids = [d.process.pid for d in daemons]
+        t0, cpu0 = datetime.now(UTC), sum(cpu_seconds(pid) for pid in pids)
         time.sleep(args.seconds)
-        t1, cpu1 = datetime.now(UTC), cpu_seconds(process.pid)
-        hwm = hwm_kib(process.pid)
-        if process.poll() is not None:
-            raise RuntimeError(f"upwatch exited during the window ({process.returncode})")
+        t1, cpu1 = datetime.now(UTC), sum(cpu_seconds(pid) for pid in pids)
+        hwm = [hwm_kib(pid) for pid in pids]
+        for d in daemons:
+            if d.process.poll() is not None:
+                code = d.process.returncode
+                raise RuntimeError(f"upwatch {d.name} exited in the window ({code})")
+        metrics = [scrape(d) for d in daemons]  # after the CPU reading: a scrape costs CPU
         # Results are flushed at least every second; let the probes of the window's last slots
         # (possibly late) finish and be written, then stop so every buffered row is flushed.
         time.sleep(min(args.interval, 5) + 2)
-    finally:
-        stop(process)
-        log.close()
+    views = [view(d, m) for d, m in zip(daemons, metrics, strict=True)]
+    if args.keep_logs is not None:
+        args.keep_logs.mkdir(parents=True, exist_ok=True)
+        for d in daemons:
+            shutil.copy(d.log, args.keep_logs / d.log.name)
     rows = asyncio.run(read_results(db_url, t0 - interval, t1 + interval))
-    in_window = sum(1 for _, at, _ in rows if t0 <= at < t1)
-    scheduled, done, failed, lags = judge(rows, args.monitors, interval, t0, t1)
     seconds = (t1 - t0).total_seconds()
     return DaemonRun(
+        instances=args.instances,
         startup_s=startup,
-        scheduled=scheduled,
+        judged=judge(rows, args.monitors, interval, t0, t1),
         nominal=args.monitors * seconds / args.interval,
-        done=done,
-        missed=scheduled - done,
-        failed=failed,
-        lags_ms=lags,
         cpu_s=cpu1 - cpu0,
         hwm_kib=hwm,
-        rows=in_window,
+        rows=sum(1 for _, at, _ in rows if t0 <= at < t1),
         seconds=seconds,
+        views=views,
     )
 
 
@@ -361,34 +538,60 @@ def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1]
 
 
+def fmt(value: float, spec: str = ".0f") -> str:
+    return "?" if math.isnan(value) else format(value, spec)
+
+
 def report(args: argparse.Namespace, d: DaemonRun, b: BlackboxRun) -> str:
-    ours = d.cpu_s * 1000 / max(d.done, 1)
+    j = d.judged
+    ours = d.cpu_s * 1000 / max(j.done, 1)
     theirs = b.cpu_s * 1000 / max(b.probes, 1)
+    overloaded = d.scraped("upwatch_overloaded")
+    skipped = d.scraped("upwatch_probe_slots_skipped_total")
     head = (
-        f"{args.monitors} monitors at {args.interval}s on {args.db}, {d.seconds:.0f} s window "
-        f"after {args.warmup} s warm-up (healthy after {d.startup_s:.1f} s); "
-        f"{os.cpu_count()} CPUs"
+        f"{args.monitors} monitors at {args.interval}s on {args.db}, {d.instances} instance(s) "
+        f"on {'asyncio' if args.asyncio_loop else 'uvloop'}, "
+        f"{d.seconds:.0f} s window after {args.warmup} s warm-up (healthy and shards split after "
+        f"{d.startup_s:.1f} s); {os.cpu_count()} CPUs"
     )
-    return "\n".join(
-        [
-            head,
-            "",
-            "| monitors | interval | db | done / scheduled (N·T/S) | missed | failed "
-            "| lag p50 ms | lag p99 ms | lag max ms | CPU ms/probe | CPU % of a core "
-            "| peak RSS MiB | rows/s | blackbox CPU ms/probe | ours / blackbox |",
-            "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {args.monitors:,} | {args.interval}s | {args.db} "
-            f"| {d.done:,} / {d.scheduled:,} ({d.nominal:,.0f}) | {d.missed:,} | {d.failed:,} "
-            f"| {quantile(d.lags_ms, 50):.1f} | {quantile(d.lags_ms, 99):.1f} "
-            f"| {max(d.lags_ms, default=float('nan')):.1f} | {ours:.3f} "
-            f"| {100 * d.cpu_s / d.seconds:.0f} | {d.hwm_kib / 1024:.0f} "
-            f"| {d.rows / d.seconds:.1f} | {theirs:.3f} | {ours / theirs:.2f} |",
-            "",
-            f"blackbox_exporter: {b.probes:,} probes ({b.failed} failed) from "
-            f"{args.blackbox_concurrency} concurrent clients in {b.seconds:.1f} s "
-            f"({b.probes / b.seconds:.0f}/s), {b.cpu_s:.2f} CPU s",
-        ]
+    lines = [
+        head,
+        "",
+        "| monitors | interval | db | instances | done / scheduled (N·T/S) | missed | failed "
+        "| monitors probed | lag p50 ms | lag p99 ms | lag max ms | CPU ms/probe "
+        "| CPU % of a core | peak RSS MiB (sum) | rows/s | overloaded | skipped slots "
+        "| blackbox CPU ms/probe | ours / blackbox |",
+        "|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        f"| {args.monitors:,} | {args.interval}s | {args.db} | {d.instances} "
+        f"| {j.done:,} / {j.scheduled:,} ({d.nominal:,.0f}) | {d.missed:,} | {j.failed:,} "
+        f"| {j.probed_monitors:,} / {args.monitors:,} "
+        f"| {quantile(j.lags_ms, 50):.1f} | {quantile(j.lags_ms, 99):.1f} "
+        f"| {max(j.lags_ms, default=float('nan')):.1f} | {ours:.3f} "
+        f"| {100 * d.cpu_s / d.seconds:.0f} | {sum(d.hwm_kib) / 1024:.0f} "
+        f"| {d.rows / d.seconds:.1f} | {'/'.join(fmt(o) for o in overloaded)} "
+        f"| {fmt(sum(skipped), ',.0f')} | {theirs:.3f} | {ours / theirs:.2f} |",
+        "",
+        f"duplicate results for one slot: {j.duplicates:,}; "
+        f"peak RSS per daemon MiB: {', '.join(f'{k / 1024:.0f}' for k in d.hwm_kib)}",
+    ]
+    for v in d.views:
+        m = v.metrics
+        lines.append(
+            f"{v.name}: shards {fmt(m.get('upwatch_shards_held', math.nan))}, "
+            f"overloaded {fmt(m.get('upwatch_overloaded', math.nan))}, "
+            f"lag p99 (30 s) {fmt(m.get('upwatch_schedule_lag_p99_seconds', math.nan) * 1000)} ms, "
+            f"started {fmt(m.get('upwatch_probes_started_total', math.nan), ',.0f')}, "
+            f"skipped {fmt(m.get('upwatch_probe_slots_skipped_total', math.nan), ',.0f')}, "
+            f"late {fmt(m.get('upwatch_probes_late_total', math.nan), ',.0f')} (since start); "
+            f'"{BEHIND}" warnings: {v.behind_warnings}; other warnings/errors: '
+            + (", ".join(f"{k} ×{n}" for k, n in sorted(v.problems.items())) or "none")
+        )
+    lines.append(
+        f"blackbox_exporter: {b.probes:,} probes ({b.failed} failed) from "
+        f"{args.blackbox_concurrency} concurrent clients in {b.seconds:.1f} s "
+        f"({b.probes / b.seconds:.0f}/s), {b.cpu_s:.2f} CPU s"
     )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,15 +605,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--blackbox-probes", type=int, default=3000)
     parser.add_argument("--blackbox-concurrency", type=int, default=20)
+    parser.add_argument(
+        "--instances", type=int, default=1, help="upwatch processes sharing the database"
+    )
+    parser.add_argument(
+        "--asyncio-loop",
+        action="store_true",
+        help="run the daemons on asyncio's own event loop, not uvloop (as where it is missing)",
+    )
+    parser.add_argument(
+        "--keep-logs", type=Path, default=None, help="copy the daemons' logs to this directory"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 3600 or not 0 <= args.warmup <= 600:
         parser.error("--seconds must be 1..3600 and --warmup 0..600")
+    if not 1 <= args.instances <= 8:
+        parser.error("--instances must be 1..8")
     with tempfile.TemporaryDirectory(prefix="upwatch-scale-") as tmp:
         workdir = Path(tmp)
         with nginx(workdir) as nginx_port:
             target = f"http://127.0.0.1:{nginx_port}"
             with database(args.db, workdir) as db_url:
-                daemon = run_daemon(args, workdir, target, db_url)
+                daemon = run_daemons(args, workdir, target, db_url)
             blackbox = run_blackbox(args, workdir, f"{target}/probe")
     print(report(args, daemon, blackbox))
     return 0

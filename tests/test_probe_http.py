@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import respx
+import uvloop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,15 @@ from upwatch.probes.jsonpaths import json_paths_failure
 from upwatch.probes.outcome import QUOTE_LIMIT
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult, ProbeState
+
+
+@pytest.fixture(scope="module", params=["asyncio", "uvloop"])
+def event_loop_policy(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy:
+    """Every test on the standard loop and on uvloop, the daemon's."""
+    if request.param == "uvloop":
+        return uvloop.EventLoopPolicy()
+    return asyncio.DefaultEventLoopPolicy()
+
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ import asyncio
 import select
 import ssl
 from collections.abc import Iterable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import httpcore
 
@@ -34,8 +34,7 @@ class _Connection(asyncio.Protocol):
         self.writing_paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -148,7 +147,6 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             _raise_from(exc, httpcore.ConnectError)
         if transport is None:
             raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        assert isinstance(transport, asyncio.Transport)
         self._connection.transport = transport
         return AsyncioStream(transport, self._connection)
 
@@ -202,7 +200,6 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         sock = transport.get_extra_info("socket")
         for option in socket_options or ():
             sock.setsockopt(*option)
-        assert isinstance(transport, asyncio.Transport)
         return AsyncioStream(transport, connection)
 
     async def connect_unix_socket(

@@ -7,8 +7,9 @@ the locks drop with the connection when a process dies), or lease rows with an e
 A shard that is free (its holder released it or died) is taken at the next step, every 2 s.
 
 Config generations: overlapping deployments may run different configs. An instance that sees a
-newer generation with a different config digest steps down: it releases every shard and only
-serves pages until it exits. Instances running the same config share the shards.
+newer generation with a different config digest, run by a live instance, steps down: it releases
+every shard and only serves pages until it exits. Instances running the same config share the
+shards. (A newer deployment that dies before it beats does not leave nobody probing.)
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.engine.phase import SHARDS
 from upwatch.store import leases
-from upwatch.store.generations import newest_digest
+from upwatch.store.generations import newest_live_digest
 
 log = structlog.get_logger("upwatch.coordination")
 STEP_SECONDS = 2.0
@@ -125,10 +126,10 @@ class Coordinator:
             return
         now = self.clock()
         async with self.engine.begin() as connection:
-            newer = await self._superseded(connection)
-            if not newer:
-                await leases.beat(connection, self.instance, self.generation.id, self.started, now)
-                live = await leases.live_instances(connection, now, LIVE_WITHIN)
+            # Beat first: this instance's own generation counts among the live ones.
+            await leases.beat(connection, self.instance, self.generation.id, self.started, now)
+            newer = await self._superseded(connection, now)
+            live = await leases.live_instances(connection, now, LIVE_WITHIN)
         if newer:
             await self.step_down("a newer config generation is running")
             return
@@ -140,8 +141,8 @@ class Coordinator:
             await self.on_lose(lost, True)
         await self._rebalance(math.ceil(SHARDS / live), now)
 
-    async def _superseded(self, connection: AsyncConnection) -> bool:
-        newest = await newest_digest(connection)
+    async def _superseded(self, connection: AsyncConnection, now: datetime) -> bool:
+        newest = await newest_live_digest(connection, now, LIVE_WITHIN)
         return newest is not None and newest != self.generation.digest
 
     async def _rebalance(self, share: int, now: datetime) -> None:

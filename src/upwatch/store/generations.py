@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upwatch.store.tables import GENERATIONS
+from upwatch.store.tables import GENERATIONS, INSTANCES
 
 
 async def record_generation(
@@ -18,8 +18,18 @@ async def record_generation(
     return int(result.scalar_one())
 
 
-async def newest_digest(connection: AsyncConnection) -> str | None:
-    """The config digest of the most recently started generation."""
-    query = select(GENERATIONS.c.digest).order_by(GENERATIONS.c.id.desc()).limit(1)
+async def newest_live_digest(
+    connection: AsyncConnection, now: datetime, within: timedelta
+) -> str | None:
+    """The config digest of the most recently started generation that an instance still runs
+    (beat within `within`): a newer deployment that crashed before its first beat, or since,
+    does not make the running ones step down and leave nobody probing."""
+    query = (
+        select(GENERATIONS.c.digest)
+        .join(INSTANCES, INSTANCES.c.generation == GENERATIONS.c.id)
+        .where(INSTANCES.c.last_seen_at >= now - within)
+        .order_by(GENERATIONS.c.id.desc())
+        .limit(1)
+    )
     value = (await connection.execute(query)).scalar()
     return None if value is None else str(value)

@@ -1,0 +1,68 @@
+"""Which generation wins: the newest one that an instance still runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from upwatch.runtime.coordination import Coordinator, Generation
+from upwatch.runtime.locks import shard_locks
+from upwatch.store import leases
+from upwatch.store.generations import record_generation
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def coordinator(engine: AsyncEngine, clock: Clock) -> Coordinator:
+    async with engine.begin() as connection:
+        generation = await record_generation(connection, "digest-old", "old:1", 1, clock.now)
+    lost: list[set[int]] = []
+
+    async def gained(shards: set[int]) -> None:
+        return None
+
+    async def dropped(shards: set[int], forced: bool) -> None:
+        lost.append(shards)
+
+    return Coordinator(
+        engine,
+        shard_locks(engine, "old:1"),
+        instance="old:1",
+        generation=Generation(generation, "digest-old"),
+        clock=clock,
+        on_gain=gained,
+        on_lose=dropped,
+    )
+
+
+async def test_a_newer_generation_nobody_runs_does_not_stop_the_running_one(
+    engine: AsyncEngine,
+) -> None:
+    clock = Clock()
+    running = await coordinator(engine, clock)
+    await running.step()
+    assert len(running.held) == 64
+    async with engine.begin() as connection:  # a newer deployment recorded itself, then crashed
+        newer = await record_generation(connection, "digest-new", "new:1", 1, clock.now)
+
+    clock.now += timedelta(seconds=2)
+    await running.step()
+    assert (running.stepped_down, len(running.held)) == (False, 64)
+
+    async with engine.begin() as connection:  # now it runs: it beats
+        await leases.beat(connection, "new:1", newer, clock.now, clock.now)
+    clock.now += timedelta(seconds=2)
+    await running.step()
+    assert (running.stepped_down, running.held) == (True, set())
+    async with engine.begin() as connection:  # left the live list: the newer one takes all 64
+        assert await leases.live_instances(connection, clock.now, timedelta(seconds=10)) == 1
+    await running.leave()

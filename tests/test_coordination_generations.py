@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.db_fixtures import fresh_db_url
 from upwatch.runtime.coordination import Coordinator, Generation
-from upwatch.runtime.locks import shard_locks
+from upwatch.runtime.locks import PgAdvisoryLocks, shard_locks
 from upwatch.store import leases
+from upwatch.store.database import create_engine, database_url
 from upwatch.store.generations import record_generation
+from upwatch.store.migrate import migrate
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -66,3 +72,41 @@ async def test_a_newer_generation_nobody_runs_does_not_stop_the_running_one(
     async with engine.begin() as connection:  # left the live list: the newer one takes all 64
         assert await leases.live_instances(connection, clock.now, timedelta(seconds=10)) == 1
     await running.leave()
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return fresh_db_url("postgres", request, tmp_path)
+
+
+async def test_a_dropped_lock_connection_holds_results_back_until_the_shards_are_taken_again(
+    pg_url: str,
+) -> None:
+    engine = create_engine(database_url({"DATABASE_URL": pg_url}))
+    await migrate(engine)
+    clock = Clock()
+    try:
+        running = await coordinator(engine, clock)
+        await running.step()
+        locks = running.locks
+        assert isinstance(locks, PgAdvisoryLocks)
+        assert locks.connection is not None
+        assert await running.confirmed()
+
+        rival = PgAdvisoryLocks(engine.url)  # another instance, grabbing one shard meanwhile
+        async with engine.begin() as connection:
+            pid = locks.connection.get_server_pid()
+            await connection.execute(text(f"SELECT pg_terminate_backend({pid})"))
+        assert await rival.take(7, clock.now)
+        with pytest.raises(ConnectionError):
+            await running.confirmed()  # the pipeline treats this as an outage: nothing judged
+
+        clock.now += timedelta(seconds=2)
+        await running.step()
+        assert 7 not in running.held
+        assert len(running.held) == 63
+        assert await running.confirmed()
+        await rival.close()
+        await running.leave()
+    finally:
+        await engine.dispose()

@@ -86,6 +86,12 @@ class Pipeline:
         # surely still its own.) If not, results wait in the buffer like in a database outage.
         self.gate = gate
         self.confirmed = True
+        # Backpressure: past `batch_size` buffered results while the database answers, probing
+        # waits until a flush brings the buffer under half of it. On a machine that cannot keep
+        # up, the writer then still gets its turn (results keep being stored, intervals stretch)
+        # instead of probes flooding the loop until nothing is written at all.
+        self.has_room = asyncio.Event()
+        self.has_room.set()
         # Held while a transaction uses the evaluator; reconciling (start, SIGHUP) and shard
         # hand-overs take it too, so their staged changes never mix with a flush's.
         self.lock = asyncio.Lock()
@@ -95,6 +101,19 @@ class Pipeline:
         self._trim()
         if len(self.buffer) >= self.batch_size:
             self.wakeup.set()
+            if self.database_up and self.confirmed:  # an outage buffers: probing goes on
+                self.has_room.clear()
+
+    async def room(self) -> None:
+        """Wait while the writer is behind (not during an outage: then results are buffered)."""
+        await self.has_room.wait()
+
+    def _update_room(self) -> None:
+        behind = len(self.buffer) > self.batch_size // 2
+        if behind and self.database_up and self.confirmed:
+            self.has_room.clear()
+        else:
+            self.has_room.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Flush every `interval` seconds (sooner when a batch fills) until `stop` is set."""
@@ -124,7 +143,9 @@ class Pipeline:
                 raise
             if not committed:
                 self._put_back(batch)
+                self._update_room()
                 return False
+            self._update_room()
             if not self.buffer:
                 return True
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -40,10 +40,12 @@ class ProbeScheduler:
         *,
         concurrency: int = 500,
         clock: Callable[[], datetime] = _utcnow,
+        admit: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.prober = prober
         self.submit = submit
         self.clock = clock
+        self.admit = admit  # waits while results are not being written fast enough
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.slots = asyncio.Semaphore(concurrency)
         self.monitors: dict[str, MonitorBase] = {}
@@ -132,9 +134,15 @@ class ProbeScheduler:
         if task is not None:
             self.in_flight.add(task)
         try:
+            if self.admit is not None:
+                await self.admit()
             async with self.slots:
                 self._account(monitor_id)
                 result = await self.prober.probe(monitor)
+        except asyncio.CancelledError:
+            if self.stopping:
+                return  # cancelled at shutdown after the grace: expected, not an error
+            raise
         finally:
             if task is not None:
                 self.in_flight.discard(task)

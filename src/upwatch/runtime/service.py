@@ -60,7 +60,9 @@ class MonitoringService:
         self.prober = prober or Prober()
         self.evaluator = Evaluator(loaded)
         self.pipeline = Pipeline(engine, self.evaluator, clock, gate=self._owning)
-        self.scheduler = ProbeScheduler(self.prober, self._submit, clock=clock)
+        self.scheduler = ProbeScheduler(
+            self.prober, self._submit, clock=clock, admit=self.pipeline.room
+        )
         self.coordinator: Coordinator | None = None
         self.stop_event = asyncio.Event()
         self.flusher: asyncio.Task[None] | None = None

@@ -112,11 +112,10 @@ class SqliteLeases:
         return taken
 
     async def keep(self, held: set[int], now: datetime) -> set[int]:
-        kept: set[int] = set()
+        if not held:
+            return set()
         async with self.engine.begin() as connection:
-            for shard in held:
-                if await leases.claim(connection, shard, self.holder, now, LEASE_TTL):
-                    kept.add(shard)
+            kept = await leases.renew(connection, held, self.holder, now, LEASE_TTL)
         for shard in held:  # renewed only once the transaction committed
             if shard in kept:
                 self.expiries[shard] = now + LEASE_TTL

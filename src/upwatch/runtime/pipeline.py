@@ -101,7 +101,7 @@ class Pipeline:
         self._trim()
         if len(self.buffer) >= self.batch_size:
             self.wakeup.set()
-            if self.database_up and self.confirmed:  # an outage buffers: probing goes on
+            if self.database_up:  # an outage buffers: probing goes on
                 self.has_room.clear()
 
     async def room(self) -> None:
@@ -110,7 +110,7 @@ class Pipeline:
 
     def _update_room(self) -> None:
         behind = len(self.buffer) > self.batch_size // 2
-        if behind and self.database_up and self.confirmed:
+        if behind and self.database_up:  # shards unconfirmed: wait for them, not more probes
             self.has_room.clear()
         else:
             self.has_room.set()

@@ -37,6 +37,21 @@ async def claim(
     return (result.rowcount or 0) == 1
 
 
+async def renew(
+    connection: AsyncConnection, shards: set[int], holder: str, now: datetime, ttl: timedelta
+) -> set[int]:
+    """Extend `holder`'s leases on `shards` to now + ttl; return those it still holds.
+
+    Two statements whatever the number of shards: under load every await is slow, and a write
+    transaction that awaits often holds SQLite's single write lock for long.
+    """
+    names = {shard_name(shard): shard for shard in shards}
+    mine = (LEASES.c.holder == holder, LEASES.c.name.in_(list(names)))
+    await connection.execute(update(LEASES).where(*mine).values(expires_at=now + ttl))
+    rows = await connection.execute(select(LEASES.c.name).where(*mine))
+    return {names[name] for name in rows.scalars()}
+
+
 async def release(connection: AsyncConnection, shard: int, holder: str) -> None:
     statement = delete(LEASES).where(LEASES.c.name == shard_name(shard), LEASES.c.holder == holder)
     await connection.execute(statement)

@@ -14,15 +14,17 @@ lets them warm up, then measures a window of T seconds:
   a second result for a slot (two instances probing one monitor) is counted as a duplicate;
 - monitors probed: how many distinct monitors have at least one result in the window (with an
   overloaded daemon, intervals stretch: every monitor should still be probed);
-- schedule lag: `checked_at` (the probe's start) minus its slot, p50 / p99 / max;
+- schedule lag: `checked_at` (the probe's start) minus its slot, p50 / p99 (inclusive quantiles) /
+  max;
 - CPU ms per probe: utime + stime of the daemons (all their threads, summed over instances) from
   /proc/PID/stat over the window, divided by the probes done in it; peak RSS is VmHWM at the end
   of the window, summed over instances;
 - rows written per second: result rows in the window / T;
-- the daemons' own view, scraped from each one's `/metrics` right after the window: instances
-  reporting `upwatch_overloaded` 1, `upwatch_probe_slots_skipped_total` (summed), their
-  `upwatch_schedule_lag_p99_seconds` and `upwatch_shards_held`; and from their logs, the
-  "probing falls behind schedule" warnings and every other warning or error.
+- the daemons' own view, scraped once from each one's `/metrics` right after the window (after
+  the CPU reading: a scrape costs CPU): `upwatch_overloaded` of each instance ("1/0"),
+  `upwatch_probe_slots_skipped_total` summed, and per instance its lag p99, shards held, probes
+  started and late, results written, dropped and buffered; and from their logs, the "probing
+  falls behind schedule" warnings and every other warning or error, counted by message.
 
 Then prometheus-blackbox-exporter (an `http_2xx` module) probes the same nginx: a bounded number of
 `/probe` requests from a bounded number of concurrent clients in this process, and its CPU per
@@ -76,6 +78,9 @@ SCRAPED = (
     "upwatch_probes_late_total",
     "upwatch_probes_started_total",
     "upwatch_schedule_lag_p99_seconds",
+    "upwatch_results_written_total",
+    "upwatch_results_buffered",
+    "upwatch_results_dropped_total",
 )
 NGINX_CONF = """\
 daemon off;
@@ -125,6 +130,9 @@ class DaemonView:
     metrics: dict[str, float]
     behind_warnings: int
     problems: dict[str, int]
+
+    def figure(self, name: str, scale: float = 1) -> str:
+        return fmt(self.metrics.get(name, math.nan) * scale, ",.0f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,7 +543,7 @@ def run_blackbox(args: argparse.Namespace, workdir: Path, target: str) -> Blackb
 def quantile(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100)[q - 1]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def fmt(value: float, spec: str = ".0f") -> str:
@@ -575,14 +583,16 @@ def report(args: argparse.Namespace, d: DaemonRun, b: BlackboxRun) -> str:
         f"peak RSS per daemon MiB: {', '.join(f'{k / 1024:.0f}' for k in d.hwm_kib)}",
     ]
     for v in d.views:
-        m = v.metrics
         lines.append(
-            f"{v.name}: shards {fmt(m.get('upwatch_shards_held', math.nan))}, "
-            f"overloaded {fmt(m.get('upwatch_overloaded', math.nan))}, "
-            f"lag p99 (30 s) {fmt(m.get('upwatch_schedule_lag_p99_seconds', math.nan) * 1000)} ms, "
-            f"started {fmt(m.get('upwatch_probes_started_total', math.nan), ',.0f')}, "
-            f"skipped {fmt(m.get('upwatch_probe_slots_skipped_total', math.nan), ',.0f')}, "
-            f"late {fmt(m.get('upwatch_probes_late_total', math.nan), ',.0f')} (since start); "
+            f"{v.name}: shards {v.figure('upwatch_shards_held')}, "
+            f"overloaded {v.figure('upwatch_overloaded')}, "
+            f"lag p99 (30 s) {v.figure('upwatch_schedule_lag_p99_seconds', 1000)} ms, "
+            f"started {v.figure('upwatch_probes_started_total')}, "
+            f"skipped {v.figure('upwatch_probe_slots_skipped_total')}, "
+            f"late {v.figure('upwatch_probes_late_total')}, "
+            f"results written {v.figure('upwatch_results_written_total')}, "
+            f"dropped {v.figure('upwatch_results_dropped_total')} (since start), "
+            f"buffered {v.figure('upwatch_results_buffered')}; "
             f'"{BEHIND}" warnings: {v.behind_warnings}; other warnings/errors: '
             + (", ".join(f"{k} ×{n}" for k, n in sorted(v.problems.items())) or "none")
         )

@@ -74,6 +74,11 @@ async def test_a_newer_generation_nobody_runs_does_not_stop_the_running_one(
     await running.leave()
 
 
+async def confirmed(engine: AsyncEngine, running: Coordinator, now: datetime) -> bool:
+    async with engine.begin() as connection:  # as the pipeline asks, first in its transaction
+        return await running.confirmed(connection, now)
+
+
 @pytest.fixture
 def pg_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return fresh_db_url("postgres", request, tmp_path)
@@ -91,7 +96,7 @@ async def test_a_dropped_lock_connection_holds_results_back_until_the_shards_are
         locks = running.locks
         assert isinstance(locks, PgAdvisoryLocks)
         assert locks.connection is not None
-        assert await running.confirmed()
+        assert await confirmed(engine, running, clock.now)
 
         rival = PgAdvisoryLocks(engine.url)  # another instance, grabbing one shard meanwhile
         async with engine.begin() as connection:
@@ -99,13 +104,13 @@ async def test_a_dropped_lock_connection_holds_results_back_until_the_shards_are
             await connection.execute(text(f"SELECT pg_terminate_backend({pid})"))
         assert await rival.take(7, clock.now)
         with pytest.raises(ConnectionError):
-            await running.confirmed()  # the pipeline treats this as an outage: nothing judged
+            await confirmed(engine, running, clock.now)  # an outage to the pipeline: nothing judged
 
         clock.now += timedelta(seconds=2)
         await running.step()
         assert 7 not in running.held
         assert len(running.held) == 63
-        assert await running.confirmed()
+        assert await confirmed(engine, running, clock.now)
         await rival.close()
         await running.leave()
     finally:

@@ -57,7 +57,9 @@ class ShardLocks(Protocol):
 
     async def give_back(self, shard: int) -> None: ...
 
-    async def confirmed(self, held: set[int], now: datetime) -> bool: ...
+    async def confirmed(
+        self, connection: AsyncConnection, held: set[int], now: datetime
+    ) -> bool: ...
 
     async def close(self) -> None: ...
 
@@ -115,10 +117,11 @@ class Coordinator:
             except TimeoutError:
                 pass
 
-    async def confirmed(self) -> bool:
-        """Whether this instance still surely holds every shard it thinks it holds: results are
-        evaluated (and incidents announced) only then."""
-        return await self.locks.confirmed(self.held, self.clock())
+    async def confirmed(self, connection: AsyncConnection, now: datetime) -> bool:
+        """Whether this instance surely holds every shard it thinks it holds, for as long as
+        `connection`'s transaction lasts: results are judged (and incidents announced) only
+        then."""
+        return await self.locks.confirmed(connection, self.held, now)
 
     async def step(self) -> None:
         """Beat, keep what is held, give back the excess, take free shards up to the share."""

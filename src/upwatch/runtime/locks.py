@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import asyncpg
 import structlog
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.runtime.coordination import LEASE_TTL, ShardLocks
 from upwatch.store import leases
@@ -19,7 +19,6 @@ TRY_LOCK = "SELECT pg_try_advisory_lock($1, $2)"
 UNLOCK = "SELECT pg_advisory_unlock($1, $2)"
 CONNECT_TIMEOUT = 10.0
 CALL_TIMEOUT = 5.0
-SAFETY_MARGIN = timedelta(seconds=3)  # a lease this close to expiring no longer counts as held
 
 
 class PgAdvisoryLocks:
@@ -66,7 +65,7 @@ class PgAdvisoryLocks:
                     kept.add(shard)
             return kept
 
-    async def confirmed(self, held: set[int], now: datetime) -> bool:
+    async def confirmed(self, connection: AsyncConnection, held: set[int], now: datetime) -> bool:
         """True while the lock connection answers; raises ConnectionError when it does not
         (the locks are gone with it, or about to be: it is a database outage to the caller)."""
         if not held:
@@ -102,33 +101,25 @@ class SqliteLeases:
     def __init__(self, engine: AsyncEngine, holder: str) -> None:
         self.engine = engine
         self.holder = holder
-        self.expiries: dict[int, datetime] = {}
 
     async def take(self, shard: int, now: datetime) -> bool:
         async with self.engine.begin() as connection:
-            taken = await leases.claim(connection, shard, self.holder, now, LEASE_TTL)
-        if taken:
-            self.expiries[shard] = now + LEASE_TTL
-        return taken
+            return await leases.claim(connection, shard, self.holder, now, LEASE_TTL)
 
     async def keep(self, held: set[int], now: datetime) -> set[int]:
         if not held:
             return set()
         async with self.engine.begin() as connection:
-            kept = await leases.renew(connection, held, self.holder, now, LEASE_TTL)
-        for shard in held:  # renewed only once the transaction committed
-            if shard in kept:
-                self.expiries[shard] = now + LEASE_TTL
-            else:
-                self.expiries.pop(shard, None)
-        return kept
+            return await leases.renew(connection, held, self.holder, now, LEASE_TTL)
 
-    async def confirmed(self, held: set[int], now: datetime) -> bool:
-        safe = now + SAFETY_MARGIN
-        return all(self.expiries.get(shard, now) > safe for shard in held)
+    async def confirmed(self, connection: AsyncConnection, held: set[int], now: datetime) -> bool:
+        """Renew the leases as the transaction's first write: SQLite has one writer at a time,
+        so if they are still ours now, nobody can take them before this transaction ends."""
+        if not held:
+            return True
+        return await leases.renew(connection, held, self.holder, now, LEASE_TTL) == held
 
     async def give_back(self, shard: int) -> None:
-        self.expiries.pop(shard, None)
         async with self.engine.begin() as connection:
             await leases.release(connection, shard, self.holder)
 

@@ -36,6 +36,10 @@ class Observation:
     checkin: bool = False
 
 
+class _NotOurs(Exception):
+    """The shards could not be confirmed inside the transaction: roll it back."""
+
+
 def checkin_observation(checkin: HandedCheckin) -> Observation:
     """A heartbeat check-in as an observation: judged like a result, in arrival order."""
     state = ProbeState.UP if checkin.ok else ProbeState.DOWN
@@ -69,7 +73,7 @@ class Pipeline:
         max_buffer: int = 200_000,
         batch_size: int = 5_000,
         interval: float = 1.0,
-        gate: Callable[[], Awaitable[bool]] | None = None,
+        gate: Callable[[AsyncConnection, datetime], Awaitable[bool]] | None = None,
     ) -> None:
         self.engine = engine
         self.evaluator = evaluator
@@ -82,8 +86,9 @@ class Pipeline:
         self.written = 0
         self.database_up = True
         self.wakeup = asyncio.Event()
-        # Asked before each transaction: may this process judge what it holds? (Its shards are
-        # surely still its own.) If not, results wait in the buffer like in a database outage.
+        # Asked first in each transaction: may this process judge what it holds (its shards are
+        # surely still its own, for the whole transaction)? If not, the transaction is rolled
+        # back and results wait in the buffer, like in a database outage.
         self.gate = gate
         self.confirmed = True
         # Backpressure: past `batch_size` buffered results while the database answers, probing
@@ -163,23 +168,22 @@ class Pipeline:
             return await self._commit_locked(batch)
 
     async def _commit_locked(self, batch: list[Observation]) -> bool:
-        try:
-            if self.gate is not None and not await self.gate():
-                self._unconfirmed()
-                return False
-        except (SQLAlchemyError, OSError) as exc:
-            self._database_down(exc)
-            return False
-        self.confirmed = True
         now = self.clock()
         try:
             async with self.engine.begin() as connection:
+                if self.gate is not None and not await self.gate(connection, now):
+                    raise _NotOurs
                 rows = await self.evaluator.evaluate(connection, batch, now)
                 await write_results(connection, rows, self.evaluator.first_results)
+        except _NotOurs:
+            self.evaluator.rollback()
+            self._unconfirmed()
+            return False
         except (SQLAlchemyError, OSError) as exc:
             self.evaluator.rollback()
             self._database_down(exc)
             return False
+        self.confirmed = True
         self.evaluator.commit()
         self.written += len(rows)
         if not self.database_up:
@@ -190,7 +194,7 @@ class Pipeline:
     def _unconfirmed(self) -> None:
         if self.confirmed:
             log.warning(
-                "shard leases not renewed in time: holding results back until they are",
+                "shards not surely ours any more: holding results back until that is settled",
                 buffered=len(self.buffer),
             )
         self.confirmed = False

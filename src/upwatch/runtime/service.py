@@ -90,8 +90,8 @@ class MonitoringService:
         holds the monitor, else handed to the instance that does (through the database)."""
         self.pipeline.submit(checkin_observation(HandedCheckin(monitor_id, at, ok)))
 
-    async def _owning(self) -> bool:
-        return self.coordinator is None or await self.coordinator.confirmed()
+    async def _owning(self, connection: AsyncConnection, now: datetime) -> bool:
+        return self.coordinator is None or await self.coordinator.confirmed(connection, now)
 
     # ---- start and reload -------------------------------------------------------------------
 

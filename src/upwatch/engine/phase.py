@@ -12,16 +12,31 @@ processes (PYTHONHASHSEED), which would move every phase and shard on each resta
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SHARDS = 64
 _MICROSECOND = timedelta(microseconds=1)
 
 
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+M = TypeVar("M", bound=_HasId)
+
+
 def shard_of(monitor_id: str) -> int:
     """Which of the 64 shards (DESIGN §10) owns the monitor."""
     return _crc32(monitor_id) % SHARDS
+
+
+def in_shards(monitors: Iterable[M], shards: set[int]) -> list[M]:
+    """The monitors (anything with an `id`) that belong to `shards`."""
+    return [m for m in monitors if shard_of(m.id) in shards]
 
 
 def phase_offset(monitor_id: str, interval: timedelta) -> timedelta:

@@ -284,11 +284,7 @@ class DeliveryWorker:
         await deliveries.mark_failed(connection, delivery.id, now, error)
         log.error(
             "notification failed permanently",
-            channel=delivery.channel,
-            kind=delivery.event,
-            monitor=delivery.monitor_id,
-            incident=delivery.incident_id,
-            attempts=delivery.attempts,
+            **_about(delivery),
             status=outcome.status_code,
             error=error,
         )
@@ -317,11 +313,7 @@ class DeliveryWorker:
         self.delivered[delivery.channel] += 1
         log.info(
             "notification delivered",
-            channel=delivery.channel,
-            kind=delivery.event,
-            monitor=delivery.monitor_id,
-            incident=delivery.incident_id,
-            attempts=delivery.attempts,
+            **_about(delivery),
             ms=outcome.duration_ms,
         )
 
@@ -329,14 +321,22 @@ class DeliveryWorker:
         self.retried[delivery.channel] += 1
         log.warning(
             "notification not delivered; will retry",
-            channel=delivery.channel,
-            kind=delivery.event,
-            monitor=delivery.monitor_id,
-            attempts=delivery.attempts,
+            **_about(delivery),
             status=outcome.status_code,
             error=outcome.error,
             retry_at=retry_at.isoformat(),
         )
+
+
+def _about(delivery: Delivery) -> dict[str, object]:
+    """The fields every log line about a delivery carries."""
+    return {
+        "channel": delivery.channel,
+        "kind": delivery.event,
+        "monitor": delivery.monitor_id,
+        "incident": delivery.incident_id,
+        "attempts": delivery.attempts,
+    }
 
 
 async def _settle(tasks: list[asyncio.Task[None]], deadline: float) -> None:

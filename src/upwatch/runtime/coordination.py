@@ -189,13 +189,14 @@ class Coordinator:
         share all 64 at once."""
         log.warning("stepping down: releasing every shard, serving pages only", reason=why)
         self.stepped_down = True
+        await self._withdraw()
+
+    async def _withdraw(self) -> None:
         await self._give_back(set(self.held))
         async with self.engine.begin() as connection:
             await leases.leave(connection, self.instance)
 
     async def leave(self) -> None:
         """On shutdown: release everything and remove this instance from the live list."""
-        await self._give_back(set(self.held))
-        async with self.engine.begin() as connection:
-            await leases.leave(connection, self.instance)
+        await self._withdraw()
         await self.locks.close()

@@ -106,16 +106,17 @@ class Pipeline:
         self._trim()
         if len(self.buffer) >= self.batch_size:
             self.wakeup.set()
-            if self.database_up:  # an outage buffers: probing goes on
-                self.has_room.clear()
+            self._update_room()
 
     async def room(self) -> None:
         """Wait while the writer is behind (not during an outage: then results are buffered)."""
         await self.has_room.wait()
 
     def _update_room(self) -> None:
+        # In an outage probing goes on (results are buffered); behind a slow writer, or while the
+        # shards are unconfirmed, it waits.
         behind = len(self.buffer) > self.batch_size // 2
-        if behind and self.database_up:  # shards unconfirmed: wait for them, not more probes
+        if behind and self.database_up:
             self.has_room.clear()
         else:
             self.has_room.set()

@@ -12,9 +12,10 @@ re-announces an open incident.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.config.models import MonitorBase
-from upwatch.engine.phase import shard_of
+from upwatch.engine.phase import in_shards, shard_of
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult
 from upwatch.runtime.coordination import UNREACHABLE, Coordinator, Generation
@@ -38,6 +39,9 @@ from upwatch.store.monitors import Reconciled, archived_with_open_incident, life
 from upwatch.store.retention import prune
 
 log = structlog.get_logger("upwatch.service")
+T = TypeVar("T")
+# Work in a transaction that loads monitors: its result, and the archived monitors it resolved.
+Loading = Callable[[AsyncConnection], Awaitable[tuple[T, list[str]]]]
 PRUNE_EVERY = timedelta(minutes=10)
 
 
@@ -126,50 +130,54 @@ class MonitoringService:
     async def _reconcile(self, loaded: LoadedConfig) -> Generation:
         """Write the config's monitors and record its generation; then bring the monitors this
         instance holds up to date (new ones loaded, paused or removed ones resolved)."""
+
+        async def record(
+            connection: AsyncConnection,
+        ) -> tuple[tuple[Generation, Reconciled], list[str]]:
+            recorded = await record_config(connection, loaded, self.instance, self.clock())
+            return recorded, await self._load(connection, loaded.config.monitors, self.held)
+
+        generation, changes = await self._in_transaction(record)
+        _report(changes)
+        return generation
+
+    async def _in_transaction(self, work: Loading[T]) -> T:
+        """`work` in one transaction, under the pipeline's lock: what it stages in the evaluator
+        becomes its state when the transaction commits, and is dropped if it fails. The archived
+        monitors it returns were loaded only to be resolved: let go once committed."""
         async with self.pipeline.lock:
             try:
                 async with self.engine.begin() as connection:
-                    generation, changes = await record_config(
-                        connection, loaded, self.instance, self.clock()
-                    )
-                    monitor_ids = self._held_ids(loaded.config.monitors)
-                    archived = await load_held(
-                        connection, self.evaluator, monitor_ids, self.held, self.clock()
-                    )
+                    done, archived = await work(connection)
             except BaseException:
                 self.evaluator.rollback()  # nothing staged may leak into the next flush
                 raise
             self.evaluator.commit()
             self.evaluator.release(archived)
-        _report(changes)
-        return generation
+        return done
+
+    async def _load(
+        self, connection: AsyncConnection, monitors: Iterable[MonitorBase], shards: set[int]
+    ) -> list[str]:
+        monitor_ids = [m.id for m in in_shards(monitors, shards)]
+        return await load_held(connection, self.evaluator, monitor_ids, shards, self.clock())
 
     # ---- shards -----------------------------------------------------------------------------
 
     def _owned(self) -> list[MonitorBase]:
-        held = self.held
-        return [m for m in self.loaded.config.monitors if shard_of(m.id) in held]
-
-    def _held_ids(self, monitors: Iterable[MonitorBase]) -> list[str]:
-        held = self.held
-        return [m.id for m in monitors if shard_of(m.id) in held]
+        return in_shards(self.loaded.config.monitors, self.held)
 
     async def _gain(self, shards: set[int]) -> None:
-        async with self.pipeline.lock:  # also keeps a reload from changing the config meanwhile
-            monitors = [m for m in self.loaded.config.monitors if shard_of(m.id) in shards]
-            try:
-                async with self.engine.begin() as connection:
-                    archived = await load_held(
-                        connection, self.evaluator, [m.id for m in monitors], shards, self.clock()
-                    )
-            except BaseException:
-                self.evaluator.rollback()
-                self.evaluator.release(m.id for m in monitors)
-                raise
-            self.evaluator.commit()
-            self.evaluator.release(archived)
+        # Under the pipeline's lock, so a reload cannot change the config meanwhile. If loading
+        # fails, the coordinator gives the shards back, which releases whatever was loaded.
+        async def load(connection: AsyncConnection) -> tuple[int, list[str]]:
+            monitors = self.loaded.config.monitors
+            archived = await self._load(connection, monitors, shards)
+            return len(in_shards(monitors, shards)), archived
+
+        count = await self._in_transaction(load)
         self.scheduler.sync(self._owned(), failing=self.evaluator.failing())
-        log.info("shards taken", shards=sorted(shards), monitors=len(monitors), held=len(self.held))
+        log.info("shards taken", shards=sorted(shards), monitors=count, held=len(self.held))
 
     async def _lose(self, shards: set[int], forced: bool) -> None:
         """Stop probing `shards`; judge what was probed if they were given back (not taken

@@ -26,13 +26,41 @@ lets them warm up, then measures a window of T seconds:
   started and late, results written, dropped and buffered; and from their logs, the "probing
   falls behind schedule" warnings and every other warning or error, counted by message.
 
+- with `--db postgres`, PostgreSQL's own CPU over the same window: utime + stime of every server
+  process (the postmaster, found as the parent of a backend of ours, and all its descendants,
+  found via /proc; a process that appears in the window counts from 0, one that exits in it is
+  lost), as ms per probe done and % of a core, beside the daemons' figures.
+
 Then prometheus-blackbox-exporter (an `http_2xx` module) probes the same nginx: a bounded number of
 `/probe` requests from a bounded number of concurrent clients in this process, and its CPU per
-probe is measured the same way. Every loop is bounded in count and time.
+probe is measured the same way. "ours / blackbox" is the ratio of the two CPU ms per probe.
+
+Connection reuse check: neither side may reuse a connection between probes (the daemon sends
+`Connection: close`; blackbox_exporter's http prober builds a client per probe). nginx's
+stub_status is read at the start and end of each measured window (the daemons' window, the
+blackbox_exporter requests after its warm-up): accepted connections against requests, which should
+be equal; and its access log (`$msec $connection $connection_requests $request_uri`) gives per
+side, over the same windows, the requests (`/m…` are the daemons', `/probe` blackbox_exporter's),
+the distinct connections they came on and the most requests seen on one connection (1 = none
+reused).
+
+`--runs N` repeats the whole measurement (fresh nginx, database and daemons, then
+blackbox_exporter) N times, prints a row per run and the median of each numeric column; the ratio
+ours / blackbox is taken per run (both measured in that run), then its median.
+
+`--profile FILE` adds one extra run before the others, not counted in the medians: py-spy
+(`record --rate 100 --format raw --nonblocking`, for the window's length) samples the first
+daemon over its window into FILE.raw; the top 10 frames by self time (the leaf of each sampled
+stack: function (file:line)) and by cumulative time (every function on the stack, once per
+sample), each as % of the recorded samples (all threads, idle ones excluded), are printed and
+written to FILE. py-spy costs CPU on this 2-core machine (its own CPU is reported), so the profiled
+run's figures are shown but kept apart.
+
+Every loop is bounded in count and time.
 
     python -m bench scale [--monitors 1000] [--interval 30] [--seconds 60] [--warmup 10]
                           [--db sqlite|postgres] [--instances 1] [--blackbox-probes 3000]
-                          [--asyncio-loop] [--keep-logs DIR]
+                          [--asyncio-loop] [--keep-logs DIR] [--runs 1] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -42,6 +70,7 @@ import asyncio
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -89,7 +118,8 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 8192; }}
 http {{
-    access_log off;
+    log_format conns '$msec $connection $connection_requests $request_uri';
+    access_log {dir}/access.log conns buffer=256k flush=1s;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -98,9 +128,12 @@ http {{
     server {{
         listen 127.0.0.1:{port} backlog=4096;
         location / {{ default_type text/plain; return 200 "ok\\n"; }}
+        location = /nginx_status {{ stub_status; }}
     }}
 }}
 """
+SIDES = {"daemon": "/m", "blackbox": "/probe"}  # request paths of each side on nginx
+PY_SPY_RATE = 100  # samples per second
 BLACKBOX_CONF = """\
 modules:
   http_2xx:
@@ -146,6 +179,42 @@ class Judged:
 
 
 @dataclass(frozen=True, slots=True)
+class Stub:
+    """nginx's stub_status counters (or their change over a window)."""
+
+    accepted: int
+    requests: int
+
+    def __sub__(self, other: Stub) -> Stub:
+        return Stub(self.accepted - other.accepted, self.requests - other.requests)
+
+
+@dataclass(frozen=True, slots=True)
+class Connections:
+    """One side's requests in a window of nginx's access log and the connections they came on."""
+
+    requests: int
+    connections: int
+    most_per_connection: int  # the highest $connection_requests seen: 1 = no connection reused
+
+    def __str__(self) -> str:
+        return (
+            f"{self.requests:,} requests on {self.connections:,} connections "
+            f"(at most {self.most_per_connection} on one)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Profiled:
+    """py-spy over the first daemon's window."""
+
+    pid: int
+    raw: Path
+    cpu_s: float  # py-spy's own CPU
+    returncode: int
+
+
+@dataclass(frozen=True, slots=True)
 class DaemonRun:
     instances: int
     startup_s: float  # until every daemon is healthy and the shards are split
@@ -156,6 +225,20 @@ class DaemonRun:
     rows: int
     seconds: float
     views: list[DaemonView]
+    window: tuple[float, float]  # epoch seconds
+    stub: Stub  # nginx's counters over the window
+    pg_cpu_s: float | None  # the PostgreSQL server's CPU over the window (--db postgres)
+    profiled: Profiled | None
+
+    @property
+    def ms_per_probe(self) -> float:
+        return self.cpu_s * 1000 / max(self.judged.done, 1)
+
+    @property
+    def pg_ms_per_probe(self) -> float:
+        if self.pg_cpu_s is None:
+            return math.nan
+        return self.pg_cpu_s * 1000 / max(self.judged.done, 1)
 
     @property
     def missed(self) -> int:
@@ -171,6 +254,25 @@ class BlackboxRun:
     failed: int
     cpu_s: float
     seconds: float
+    window: tuple[float, float]  # epoch seconds
+    stub: Stub  # nginx's counters over the measured probes
+
+    @property
+    def ms_per_probe(self) -> float:
+        return self.cpu_s * 1000 / max(self.probes, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One whole measurement: the daemons' window, then blackbox_exporter, on one nginx."""
+
+    daemon: DaemonRun
+    blackbox: BlackboxRun
+    connections: dict[str, Connections]  # per side (SIDES)
+
+    @property
+    def ratio(self) -> float:
+        return self.daemon.ms_per_probe / self.blackbox.ms_per_probe
 
 
 def free_port() -> int:
@@ -180,11 +282,60 @@ def free_port() -> int:
         return port
 
 
+def stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command: [0] is field 3 of proc(5) (state), [1] the ppid."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2 :].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of the process (every thread), in seconds."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
+    fields = stat_fields(pid)
     return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of proc(5)
+
+
+def tree_ticks(root: int) -> dict[tuple[int, int], int]:
+    """utime + stime in ticks of `root` and every descendant (one pass over /proc), keyed by
+    (pid, start time) so that a reused pid is a new process."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with suppress(OSError, IndexError, ValueError):  # gone meanwhile
+            fields = stat_fields(int(entry.name))
+            parents[int(entry.name)] = int(fields[1])
+            ticks[int(entry.name)] = (int(fields[19]), int(fields[11]) + int(fields[12]))
+    found = {root}
+    for _ in range(64):  # depth bound: descendants of descendants
+        more = {pid for pid, ppid in parents.items() if ppid in found} - found
+        if not more:
+            break
+        found |= more
+    return {(pid, ticks[pid][0]): ticks[pid][1] for pid in found if pid in ticks}
+
+
+def tree_cpu_seconds(
+    before: dict[tuple[int, int], int], after: dict[tuple[int, int], int]
+) -> float:
+    """CPU of a process tree between two `tree_ticks`: a process new in `after` counts from 0."""
+    return sum(t - before.get(key, 0) for key, t in after.items()) / TICKS
+
+
+async def _postmaster_pid(url: str) -> int:
+    import asyncpg
+
+    connection = await asyncpg.connect(url, timeout=5)
+    try:  # the backend's parent, read while the backend lives
+        backend: int = await connection.fetchval("SELECT pg_backend_pid()")
+        return int(stat_fields(backend)[1])
+    finally:
+        await connection.close()
+
+
+def postmaster_pid(db_url: str) -> int:
+    """The PostgreSQL postmaster: the parent of a backend serving a connection of ours."""
+    return asyncio.run(_postmaster_pid(db_url))
 
 
 def hwm_kib(pid: int) -> int:
@@ -247,6 +398,29 @@ def nginx(workdir: Path) -> Iterator[int]:
     finally:
         stop(process, 10)
         log.close()
+
+
+def stub_status(port: int) -> Stub:
+    """nginx's accepted connections and requests (this read is one of each)."""
+    text = httpx.get(f"http://127.0.0.1:{port}/nginx_status", timeout=10).text
+    numbers = text.splitlines()[2].split()  # " accepts handled requests" values
+    return Stub(accepted=int(numbers[0]), requests=int(numbers[2]))
+
+
+def connections(access_log: Path, prefix: str, window: tuple[float, float]) -> Connections:
+    """Requests whose path starts with `prefix` logged in the window, and their connections."""
+    seen: set[str] = set()
+    requests = most = 0
+    with access_log.open() as lines:
+        for line in lines:
+            parts = line.split()
+            if len(parts) != 4 or not parts[3].startswith(prefix):
+                continue
+            if window[0] <= float(parts[0]) <= window[1]:
+                requests += 1
+                seen.add(parts[1])
+                most = max(most, int(parts[2]))
+    return Connections(requests, len(seen), most)
 
 
 def monitors_yaml(count: int, interval_s: int, target: str) -> str:
@@ -443,7 +617,48 @@ def view(daemon: Daemon, metrics: dict[str, float]) -> DaemonView:
     return DaemonView(daemon.name, metrics, behind, dict(problems))
 
 
-def run_daemons(args: argparse.Namespace, workdir: Path, target: str, db_url: str) -> DaemonRun:
+def start_py_spy(pid: int, raw: Path, seconds: int) -> subprocess.Popen[bytes]:
+    binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    return subprocess.Popen(
+        [
+            *(binary, "record", "--pid", str(pid), "--rate", str(PY_SPY_RATE)),
+            *("--format", "raw", "--output", str(raw), "--duration", str(seconds)),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish_py_spy(process: subprocess.Popen[bytes], raw: Path, deadline_s: float) -> Profiled:
+    """Waits for py-spy (killed past the deadline) and reaps it with its resource usage."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        time.sleep(0.2)
+    else:
+        process.kill()
+        pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.stderr is not None:
+        err = process.stderr.read().decode(errors="replace").strip()
+        process.stderr.close()
+        if process.returncode != 0 or not raw.exists():
+            print(f"py-spy exited with {process.returncode}: {err[-2000:]}", file=sys.stderr)
+    return Profiled(process.pid, raw, usage.ru_utime + usage.ru_stime, process.returncode)
+
+
+def run_daemons(
+    args: argparse.Namespace,
+    workdir: Path,
+    nginx_port: int,
+    db_url: str,
+    profile: Path | None,
+) -> DaemonRun:
+    """The daemons' window; py-spy samples the first daemon over it when `profile` is given."""
+    target = f"http://127.0.0.1:{nginx_port}"
     interval = timedelta(seconds=args.interval)
     config = workdir / "monitors.yaml"
     config.write_text(monitors_yaml(args.monitors, args.interval, target))
@@ -463,10 +678,20 @@ def run_daemons(args: argparse.Namespace, workdir: Path, target: str, db_url: st
         startup = time.monotonic() - started
         time.sleep(args.warmup)
         pids = [d.process.pid for d in daemons]
+        postmaster = postmaster_pid(db_url) if args.db == "postgres" else None
+        raw = profile.with_name(profile.name + ".raw") if profile is not None else None
+        spy = start_py_spy(pids[0], raw, args.seconds) if raw is not None else None
+        if spy is not None:
+            stack.callback(stop, spy, 0)
+        stub0 = stub_status(nginx_port)
+        pg0 = tree_ticks(postmaster) if postmaster else {}
         t0, cpu0 = datetime.now(UTC), sum(cpu_seconds(pid) for pid in pids)
         time.sleep(args.seconds)
         t1, cpu1 = datetime.now(UTC), sum(cpu_seconds(pid) for pid in pids)
+        pg1 = tree_ticks(postmaster) if postmaster else {}
+        stub1 = stub_status(nginx_port)
         hwm = [hwm_kib(pid) for pid in pids]
+        profiled = finish_py_spy(spy, raw, 60) if spy and raw else None
         for d in daemons:
             if d.process.poll() is not None:
                 code = d.process.returncode
@@ -492,6 +717,10 @@ def run_daemons(args: argparse.Namespace, workdir: Path, target: str, db_url: st
         rows=sum(1 for _, at, _ in rows if t0 <= at < t1),
         seconds=seconds,
         views=views,
+        window=(t0.timestamp(), t1.timestamp()),
+        stub=stub1 - stub0,
+        pg_cpu_s=tree_cpu_seconds(pg0, pg1) if postmaster else None,
+        profiled=profiled,
     )
 
 
@@ -515,7 +744,8 @@ async def drive_blackbox(port: int, target: str, probes: int, workers: int) -> i
     return failed
 
 
-def run_blackbox(args: argparse.Namespace, workdir: Path, target: str) -> BlackboxRun:
+def run_blackbox(args: argparse.Namespace, workdir: Path, nginx_port: int) -> BlackboxRun:
+    target = f"http://127.0.0.1:{nginx_port}/probe"
     binary = shutil.which("prometheus-blackbox-exporter") or "/usr/bin/prometheus-blackbox-exporter"
     conf = workdir / "blackbox.yml"
     conf.write_text(BLACKBOX_CONF)
@@ -529,15 +759,19 @@ def run_blackbox(args: argparse.Namespace, workdir: Path, target: str) -> Blackb
     try:
         wait_http(f"http://127.0.0.1:{port}/-/healthy", 20, process)
         asyncio.run(drive_blackbox(port, target, min(200, args.blackbox_probes), 4))  # warm-up
+        stub0, wall0 = stub_status(nginx_port), time.time()
         started, cpu0 = time.monotonic(), cpu_seconds(process.pid)
         failed = asyncio.run(
             drive_blackbox(port, target, args.blackbox_probes, args.blackbox_concurrency)
         )
         seconds, cpu1 = time.monotonic() - started, cpu_seconds(process.pid)
+        wall1, stub1 = time.time(), stub_status(nginx_port)
     finally:
         stop(process, 10)
         log.close()
-    return BlackboxRun(args.blackbox_probes, failed, cpu1 - cpu0, seconds)
+    return BlackboxRun(
+        args.blackbox_probes, failed, cpu1 - cpu0, seconds, (wall0, wall1), stub1 - stub0
+    )
 
 
 def quantile(values: list[float], q: int) -> float:
@@ -550,41 +784,104 @@ def fmt(value: float, spec: str = ".0f") -> str:
     return "?" if math.isnan(value) else format(value, spec)
 
 
-def report(args: argparse.Namespace, d: DaemonRun, b: BlackboxRun) -> str:
-    j = d.judged
-    ours = d.cpu_s * 1000 / max(j.done, 1)
-    theirs = b.cpu_s * 1000 / max(b.probes, 1)
-    overloaded = d.scraped("upwatch_overloaded")
-    skipped = d.scraped("upwatch_probe_slots_skipped_total")
-    head = (
-        f"{args.monitors} monitors at {args.interval}s on {args.db}, {d.instances} instance(s) "
-        f"on {'asyncio' if args.asyncio_loop else 'uvloop'}, "
-        f"{d.seconds:.0f} s window after {args.warmup} s warm-up (healthy and shards split after "
-        f"{d.startup_s:.1f} s); {os.cpu_count()} CPUs"
+def median(values: list[float]) -> float:
+    values = [v for v in values if not math.isnan(v)]
+    return statistics.median(values) if values else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """The numeric columns of one run (or their medians)."""
+
+    done: float
+    scheduled: float
+    missed: float
+    failed: float
+    probed: float
+    lag_p50: float
+    lag_p99: float
+    lag_max: float
+    ms_per_probe: float
+    core_pct: float
+    pg_ms_per_probe: float
+    pg_core_pct: float
+    rss_mib: float
+    rows_per_s: float
+    blackbox_ms_per_probe: float
+    ratio: float
+
+    @classmethod
+    def of(cls, run: Run) -> Row:
+        d, j = run.daemon, run.daemon.judged
+        return cls(
+            done=j.done,
+            scheduled=j.scheduled,
+            missed=d.missed,
+            failed=j.failed,
+            probed=j.probed_monitors,
+            lag_p50=quantile(j.lags_ms, 50),
+            lag_p99=quantile(j.lags_ms, 99),
+            lag_max=max(j.lags_ms, default=math.nan),
+            ms_per_probe=d.ms_per_probe,
+            core_pct=100 * d.cpu_s / d.seconds,
+            pg_ms_per_probe=d.pg_ms_per_probe,
+            pg_core_pct=100 * (d.pg_cpu_s if d.pg_cpu_s is not None else math.nan) / d.seconds,
+            rss_mib=sum(d.hwm_kib) / 1024,
+            rows_per_s=d.rows / d.seconds,
+            blackbox_ms_per_probe=run.blackbox.ms_per_probe,
+            ratio=run.ratio,
+        )
+
+    @classmethod
+    def medians(cls, rows: list[Row]) -> Row:
+        names = cls.__slots__
+        return cls(**{n: median([getattr(r, n) for r in rows]) for n in names})
+
+
+TABLE_HEAD = (
+    "| run | done / scheduled | missed | failed | monitors probed | lag p50 ms | lag p99 ms "
+    "| lag max ms | CPU ms/probe | CPU % of a core | PostgreSQL CPU ms/probe "
+    "| PostgreSQL CPU % of a core | peak RSS MiB (sum) | rows/s | overloaded | skipped slots "
+    "| blackbox CPU ms/probe | ours / blackbox | daemon conns / requests "
+    "| blackbox conns / requests |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---|"
+)
+
+
+def table_row(label: str, r: Row, extra: tuple[str, str, str, str]) -> str:
+    overloaded, skipped, ours_conns, theirs_conns = extra
+    return (
+        f"| {label} | {fmt(r.done, ',.0f')} / {fmt(r.scheduled, ',.0f')} "
+        f"| {fmt(r.missed, ',.0f')} | {fmt(r.failed, ',.0f')} | {fmt(r.probed, ',.0f')} "
+        f"| {fmt(r.lag_p50, '.1f')} | {fmt(r.lag_p99, '.1f')} | {fmt(r.lag_max, '.1f')} "
+        f"| {fmt(r.ms_per_probe, '.3f')} | {fmt(r.core_pct)} | {fmt(r.pg_ms_per_probe, '.3f')} "
+        f"| {fmt(r.pg_core_pct, '.1f')} | {fmt(r.rss_mib)} | {fmt(r.rows_per_s, '.1f')} "
+        f"| {overloaded} | {skipped} | {fmt(r.blackbox_ms_per_probe, '.3f')} "
+        f"| {fmt(r.ratio, '.2f')} | {ours_conns} | {theirs_conns} |"
     )
+
+
+def run_extra(run: Run) -> tuple[str, str, str, str]:
+    d, b = run.daemon, run.blackbox
+    return (
+        "/".join(fmt(o) for o in d.scraped("upwatch_overloaded")),
+        fmt(sum(d.scraped("upwatch_probe_slots_skipped_total")), ",.0f"),
+        f"{d.stub.accepted:,} / {d.stub.requests:,}",
+        f"{b.stub.accepted:,} / {b.stub.requests:,}",
+    )
+
+
+def details(args: argparse.Namespace, label: str, run: Run) -> list[str]:
+    d, b, j = run.daemon, run.blackbox, run.daemon.judged
     lines = [
-        head,
-        "",
-        "| monitors | interval | db | instances | done / scheduled (N·T/S) | missed | failed "
-        "| monitors probed | lag p50 ms | lag p99 ms | lag max ms | CPU ms/probe "
-        "| CPU % of a core | peak RSS MiB (sum) | rows/s | overloaded | skipped slots "
-        "| blackbox CPU ms/probe | ours / blackbox |",
-        "|---:|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|",
-        f"| {args.monitors:,} | {args.interval}s | {args.db} | {d.instances} "
-        f"| {j.done:,} / {j.scheduled:,} ({d.nominal:,.0f}) | {d.missed:,} | {j.failed:,} "
-        f"| {j.probed_monitors:,} / {args.monitors:,} "
-        f"| {quantile(j.lags_ms, 50):.1f} | {quantile(j.lags_ms, 99):.1f} "
-        f"| {max(j.lags_ms, default=float('nan')):.1f} | {ours:.3f} "
-        f"| {100 * d.cpu_s / d.seconds:.0f} | {sum(d.hwm_kib) / 1024:.0f} "
-        f"| {d.rows / d.seconds:.1f} | {'/'.join(fmt(o) for o in overloaded)} "
-        f"| {fmt(sum(skipped), ',.0f')} | {theirs:.3f} | {ours / theirs:.2f} |",
-        "",
+        f"{label}: healthy and shards split after {d.startup_s:.1f} s, {d.seconds:.0f} s window; "
         f"duplicate results for one slot: {j.duplicates:,}; "
-        f"peak RSS per daemon MiB: {', '.join(f'{k / 1024:.0f}' for k in d.hwm_kib)}",
+        f"peak RSS per daemon MiB: {', '.join(f'{k / 1024:.0f}' for k in d.hwm_kib)}"
+        + (f"; PostgreSQL CPU {d.pg_cpu_s:.2f} s" if d.pg_cpu_s is not None else "")
     ]
     for v in d.views:
         lines.append(
-            f"{v.name}: shards {v.figure('upwatch_shards_held')}, "
+            f"  {v.name}: shards {v.figure('upwatch_shards_held')}, "
             f"overloaded {v.figure('upwatch_overloaded')}, "
             f"lag p99 (30 s) {v.figure('upwatch_schedule_lag_p99_seconds', 1000)} ms, "
             f"started {v.figure('upwatch_probes_started_total')}, "
@@ -597,11 +894,133 @@ def report(args: argparse.Namespace, d: DaemonRun, b: BlackboxRun) -> str:
             + (", ".join(f"{k} ×{n}" for k, n in sorted(v.problems.items())) or "none")
         )
     lines.append(
-        f"blackbox_exporter: {b.probes:,} probes ({b.failed} failed) from "
+        f"  blackbox_exporter: {b.probes:,} probes ({b.failed} failed) from "
         f"{args.blackbox_concurrency} concurrent clients in {b.seconds:.1f} s "
         f"({b.probes / b.seconds:.0f}/s), {b.cpu_s:.2f} CPU s"
     )
+    lines.append(
+        "  connections (nginx stub_status over each window: accepted / requests; access log): "
+        f"daemon {d.stub.accepted:,} / {d.stub.requests:,}, {run.connections['daemon']}; "
+        f"blackbox {b.stub.accepted:,} / {b.stub.requests:,}, {run.connections['blackbox']}"
+    )
+    reused = [
+        side
+        for side, c in run.connections.items()
+        if c.most_per_connection > 1 or c.connections != c.requests
+    ]
+    lines.append(
+        "  connection reuse: "
+        + (f"REUSED by {', '.join(reused)}" if reused else "none (one request per connection)")
+    )
+    return lines
+
+
+def report(args: argparse.Namespace, runs: list[Run], profiled: Run | None) -> str:
+    head = (
+        f"{args.monitors} monitors at {args.interval}s on {args.db}, {args.instances} instance(s) "
+        f"on {'asyncio' if args.asyncio_loop else 'uvloop'}, {args.seconds} s windows after "
+        f"{args.warmup} s warm-up, {len(runs)} run(s)"
+        + (" + 1 profiled run (not in the medians)" if profiled else "")
+        + f"; {os.cpu_count()} CPUs"
+    )
+    lines = [head, "", TABLE_HEAD]
+    if profiled is not None:
+        lines.append(table_row("profiled (py-spy)", Row.of(profiled), run_extra(profiled)))
+    for i, run in enumerate(runs, 1):
+        lines.append(table_row(str(i), Row.of(run), run_extra(run)))
+    if len(runs) > 1:
+        lines.append(
+            table_row("**median**", Row.medians([Row.of(r) for r in runs]), ("", "", "", ""))
+        )
+    lines.append("")
+    if profiled is not None:
+        lines += details(args, "profiled run", profiled)
+    for i, run in enumerate(runs, 1):
+        lines += details(args, f"run {i}", run)
     return "\n".join(lines)
+
+
+FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
+
+
+def short_path(path: str) -> str:
+    """Package-relative: what follows site-packages/, src/ or lib/pythonX.Y/."""
+    for marker in ("site-packages/", "/src/"):
+        if marker in path:
+            return path.rsplit(marker, 1)[1]
+    return re.sub(r"^.*/lib/python3\.\d+/", "", path)
+
+
+def parse_frame(frame: str) -> tuple[str, str, str]:
+    """(function, package-relative file, line) of a py-spy raw frame "function (file:line)"."""
+    match = FRAME.match(frame)
+    if match is None:
+        return frame, "", ""
+    return match["func"], short_path(match["file"]), match["line"] or ""
+
+
+def profile_summary(raw: Path, top: int = 10) -> str:
+    """Top frames by self and by cumulative time of a py-spy raw (collapsed stacks) file."""
+    own: Counter[tuple[str, str, str]] = Counter()
+    inclusive: Counter[tuple[str, str]] = Counter()
+    lines_of: dict[tuple[str, str], Counter[str]] = {}
+    total = 0
+    with raw.open() as stacks:
+        for entry in stacks:
+            stack, _, count = entry.rstrip("\n").rpartition(" ")
+            if not stack or not count.isdigit():
+                continue
+            n, frames = int(count), [parse_frame(f) for f in stack.split(";")]
+            total += n
+            own[frames[-1]] += n
+            for func, file, line in frames:
+                lines_of.setdefault((func, file), Counter())[line] += n
+            for key in {(func, file) for func, file, _ in frames}:  # once per sample
+                inclusive[key] += n
+    out = [f"{total:,} samples recorded (all threads, idle ones excluded)", "", "top by self time:"]
+    for (func, file, line), n in own.most_common(top):
+        out.append(f"  {100 * n / max(total, 1):5.1f} %  {func} ({file}:{line})")
+    out += ["", "top by cumulative time (per function; line = its most-sampled line):"]
+    for (func, file), n in inclusive.most_common(top):
+        line = lines_of[(func, file)].most_common(1)[0][0]
+        out.append(f"  {100 * n / max(total, 1):5.1f} %  {func} ({file}:{line})")
+    return "\n".join(out)
+
+
+def one_run(args: argparse.Namespace, profile: Path | None) -> Run:
+    """The whole measurement on a fresh nginx and database: the daemons' window, then
+    blackbox_exporter; then the access log's account of connections per side."""
+    with tempfile.TemporaryDirectory(prefix="upwatch-scale-") as tmp:
+        workdir = Path(tmp)
+        with nginx(workdir) as nginx_port:
+            with database(args.db, workdir) as db_url:
+                daemon = run_daemons(args, workdir, nginx_port, db_url, profile)
+            blackbox = run_blackbox(args, workdir, nginx_port)
+        windows = {"daemon": daemon.window, "blackbox": blackbox.window}
+        return Run(
+            daemon,
+            blackbox,
+            {
+                side: connections(workdir / "access.log", prefix, windows[side])
+                for side, prefix in SIDES.items()
+            },
+        )
+
+
+def profile_report(args: argparse.Namespace, run: Run, profile: Path) -> str:
+    p = run.daemon.profiled
+    assert p is not None
+    head = (
+        f"py-spy record --rate {PY_SPY_RATE} --format raw --nonblocking --duration "
+        f"{args.seconds} on daemon pid {p.pid} (bench-0) over the window of the profiled run "
+        f"(exit {p.returncode}); py-spy itself used {p.cpu_s:.2f} CPU s "
+        f"({100 * p.cpu_s / max(run.daemon.seconds, 1):.0f} % of a core) on this "
+        f"{os.cpu_count()}-CPU machine, so that run is kept out of the medians. Raw: {p.raw}"
+    )
+    body = profile_summary(p.raw) if p.raw.exists() else "(no raw output)"
+    text = f"{head}\n\n{body}\n"
+    profile.write_text(text)
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -626,17 +1045,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-logs", type=Path, default=None, help="copy the daemons' logs to this directory"
     )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="repeat the whole measurement; medians printed"
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="an extra first run with py-spy on the first daemon: raw to FILE.raw, summary to FILE",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 3600 or not 0 <= args.warmup <= 600:
         parser.error("--seconds must be 1..3600 and --warmup 0..600")
     if not 1 <= args.instances <= 8:
         parser.error("--instances must be 1..8")
-    with tempfile.TemporaryDirectory(prefix="upwatch-scale-") as tmp:
-        workdir = Path(tmp)
-        with nginx(workdir) as nginx_port:
-            target = f"http://127.0.0.1:{nginx_port}"
-            with database(args.db, workdir) as db_url:
-                daemon = run_daemons(args, workdir, target, db_url)
-            blackbox = run_blackbox(args, workdir, f"{target}/probe")
-    print(report(args, daemon, blackbox))
+    if not 1 <= args.runs <= 20:
+        parser.error("--runs must be 1..20")
+    profiled = None
+    if args.profile is not None:
+        args.profile = args.profile.resolve()
+        profiled = one_run(args, args.profile)
+        print(f"profiled run done ({len(profiled.daemon.judged.lags_ms):,} probes)", flush=True)
+    runs = []
+    for i in range(args.runs):
+        runs.append(one_run(args, None))
+        print(f"run {i + 1} of {args.runs} done", flush=True)
+    print()
+    print(report(args, runs, profiled))
+    if profiled is not None and args.profile is not None:
+        print()
+        print(profile_report(args, profiled, args.profile))
     return 0

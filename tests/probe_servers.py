@@ -76,15 +76,28 @@ async def _cancel_everything_else() -> None:
 class HttpServer:
     """HTTP/1.1 on 127.0.0.1 (TLS when given a context); each path has a scripted behaviour."""
 
-    def __init__(self, thread: LoopThread, routes: dict[str, Handler], tls: ssl.SSLContext | None):
+    def __init__(
+        self,
+        thread: LoopThread,
+        routes: dict[str, Handler],
+        tls: ssl.SSLContext | None,
+        host: str = "127.0.0.1",  # 127.0.0.2 and up stand for other hosts
+    ):
         self.routes = routes
         self.requests: list[Request] = []
+        self.host = host
         self._tls = tls
-        self._server = thread.run(asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=tls))
+        self._server = thread.run(asyncio.start_server(self._serve, host, 0, ssl=tls))
         self.port: int = self._server.sockets[0].getsockname()[1]
 
     def url(self, path: str = "/") -> str:
-        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self._tls else 'http'}://{self.host}:{self.port}{path}"
+
+    def last(self, path: str) -> Request:
+        """The latest request for `path` (the test fails if there was none)."""
+        found = [r for r in self.requests if r.path == path]
+        assert found, f"no request for {path}"
+        return found[-1]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -1,9 +1,8 @@
-"""The HTTP probe against real servers on 127.0.0.1; respx where a test is about our request."""
+"""The HTTP probe against real servers on 127.0.0.1 (what we send: test_probe_http_requests.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import re
 import socket
@@ -15,13 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import respx
 import uvloop
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.probe_servers import HttpServer, TlsServers, redirect
-from upwatch import __version__
 from upwatch.config.models import HeartbeatMonitor, HttpMonitor
 from upwatch.probes.jsonpaths import json_paths_failure
 from upwatch.probes.outcome import QUOTE_LIMIT
@@ -226,7 +223,7 @@ async def test_a_silent_server_is_down_at_the_deadline(
     [
         ("/close", "server closed the connection without answering"),
         ("/reset", "connection reset by peer"),
-        ("/garbage", "invalid HTTP response (illegal status line: bytearray(b'HELLO WORLD'))"),
+        ("/garbage", "invalid HTTP response (bad status line)"),
     ],
 )
 async def test_a_dropped_connection_is_down_saying_how(
@@ -468,74 +465,6 @@ async def test_https_redirect_reports_the_certificate_of_the_https_hop(
     result = await probe(prober, http_server.url("/to-https"))
 
     assert (result.state, result.cert_expires_at) == (ProbeState.UP, tls_server.expires_at)
-
-
-# ---- our request -----------------------------------------------------------------------------
-
-
-@respx.mock(assert_all_mocked=True)
-async def test_the_request_carries_method_headers_auth_json_and_user_agent(
-    respx_mock: respx.MockRouter,
-) -> None:
-    route = respx_mock.post("https://api.acme.test/hook").respond(201, json={"ok": True})
-    monitor = http(
-        "https://api.acme.test/hook",
-        method="POST",
-        headers={"X-Token": "t0k"},
-        basic_auth={"username": "ops", "password": "s3cret:#"},
-        json={"ping": [1, 2]},
-    )
-
-    async with Prober() as prober:
-        result = await prober.probe(monitor)
-
-    assert result.state is ProbeState.UP
-    sent = route.calls.last.request
-    assert sent.headers["X-Token"] == "t0k"
-    assert sent.headers["Authorization"] == "Basic " + base64.b64encode(b"ops:s3cret:#").decode()
-    assert sent.headers["User-Agent"] == f"upwatch/{__version__}"
-    assert sent.headers["Content-Type"] == "application/json"
-    assert json.loads(sent.content) == {"ping": [1, 2]}
-
-
-@respx.mock
-async def test_a_raw_body_is_sent_as_given(respx_mock: respx.MockRouter) -> None:
-    route = respx_mock.put("https://api.acme.test/raw").respond(204)
-
-    async with Prober() as prober:
-        await prober.probe(http("https://api.acme.test/raw", method="PUT", body="a=1&b=2"))
-
-    assert route.calls.last.request.content == b"a=1&b=2"
-
-
-@respx.mock
-async def test_credentials_do_not_follow_a_redirect_to_another_host(
-    respx_mock: respx.MockRouter,
-) -> None:
-    respx_mock.get("https://a.acme.test/").respond(302, headers={"Location": "https://b.test/"})
-    other = respx_mock.get("https://b.test/").respond(200)
-    monitor = http("https://a.acme.test/", basic_auth={"username": "ops", "password": "pw"})
-
-    async with Prober() as prober:
-        result = await prober.probe(monitor)
-
-    assert result.state is ProbeState.UP
-    assert "Authorization" not in other.calls.last.request.headers
-
-
-@respx.mock
-async def test_cookies_from_one_probe_are_not_sent_by_the_next(
-    respx_mock: respx.MockRouter,
-) -> None:
-    route = respx_mock.get("https://api.acme.test/").respond(
-        200, headers={"Set-Cookie": "session=abc; Path=/"}
-    )
-
-    async with Prober() as prober:
-        await prober.probe(http("https://api.acme.test/"))
-        await prober.probe(http("https://api.acme.test/"))
-
-    assert "Cookie" not in route.calls.last.request.headers
 
 
 async def test_a_heartbeat_monitor_cannot_be_probed(prober: Prober) -> None:

@@ -43,6 +43,8 @@ def run_probe(args: argparse.Namespace) -> int:
 
 async def probe_once(monitor: MonitorBase) -> ProbeResult:
     async with Prober() as prober:
+        # The daemon's prober is warm; setup (a session, a TLS context) is not response time.
+        prober.prepare(monitor)
         return await prober.probe(monitor)
 
 

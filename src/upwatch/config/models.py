@@ -170,6 +170,39 @@ class BasicAuth(Strict):
     password: str
 
 
+class TlsOptions(Strict):
+    """Per-monitor TLS: extra trust, a client certificate, the name to verify. Files or PEM text.
+
+    The loader resolves relative `*_file` paths against the config file's folder and checks that
+    they can be read, so by the time a probe sees these they are absolute.
+    """
+
+    ca_file: str | None = None
+    ca_pem: str | None = None
+    cert_file: str | None = None
+    cert_pem: str | None = None
+    key_file: str | None = None
+    key_pem: str | None = None
+    server_name: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source_each(self) -> TlsOptions:
+        for name in ("ca", "cert", "key"):
+            if getattr(self, f"{name}_file") is not None and getattr(self, f"{name}_pem"):
+                message = f"give either {name}_file or {name}_pem, not both"
+                raise FieldError(f"{name}_file", message, judges=())
+        has_cert = self.cert_file is not None or self.cert_pem is not None
+        has_key = self.key_file is not None or self.key_pem is not None
+        if has_key and not has_cert:
+            message = "a client key needs its certificate (cert_file or cert_pem)"
+            raise FieldError("key_file" if self.key_file else "key_pem", message, judges=())
+        return self
+
+    @property
+    def has_client_certificate(self) -> bool:
+        return self.cert_file is not None or self.cert_pem is not None
+
+
 class MonitorBase(Strict):
     id: Slug
     name: Name
@@ -226,6 +259,7 @@ class HttpMonitor(MonitorBase):
     follow_redirects: bool = True
     max_redirects: Annotated[int, Field(ge=0, le=50)] = 5
     verify_tls: bool = True
+    tls: TlsOptions | None = None
     max_body: Annotated[int, Field(ge=0)] = MIB
     expect: HttpExpect = Field(default_factory=HttpExpect)
 

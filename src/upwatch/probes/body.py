@@ -1,15 +1,15 @@
 """Reading a response body in bounded memory: never more than `max_body` bytes, even when gzipped.
 
 The body is streamed: chunks are counted as they arrive and kept only when an expectation needs
-them. Decompression is ours rather than httpx's, because httpx inflates each network chunk whole
-and a 64 KiB gzip chunk can inflate to 64 MiB; here inflation stops one byte past the limit.
+them. Decompression is ours rather than the client's, because clients inflate each network chunk
+whole and a 64 KiB gzip chunk can inflate to 64 MiB; here inflation stops one byte past the limit.
 """
 
 from __future__ import annotations
 
 import zlib
 
-import httpx
+import aiohttp
 
 from upwatch.probes.outcome import Cause
 
@@ -34,7 +34,7 @@ class _Inflater:
 
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding
-        # deflate is meant to be zlib-wrapped, but some servers send raw deflate (as httpx allows).
+        # deflate is meant to be zlib-wrapped; some servers send it raw (browsers accept that).
         wbits = zlib.MAX_WBITS | 16 if encoding == "gzip" else zlib.MAX_WBITS
         self._zlib = zlib.decompressobj(wbits)
         self._started = False
@@ -52,22 +52,22 @@ class _Inflater:
         return out
 
 
-def _inflater(response: httpx.Response) -> _Inflater | None:
+def _inflater(response: aiohttp.ClientResponse) -> _Inflater | None:
     encoding = response.headers.get("content-encoding", "").strip().lower()
     # Anything else was not asked for (we send `Accept-Encoding: gzip, deflate`); it is kept as
     # sent and judged as such.
     return _Inflater(encoding) if encoding in ("gzip", "deflate") else None
 
 
-def _declared_too_large(response: httpx.Response, limit: int) -> bool:
+def _declared_too_large(response: aiohttp.ClientResponse, limit: int) -> bool:
     # HEAD, 204 and 304 answers may declare the length of a body they do not carry.
-    if response.request.method == "HEAD" or response.status_code in (204, 304):
+    if response.method == "HEAD" or response.status in (204, 304):
         return False
     declared = response.headers.get("content-length", "")
     return declared.isdigit() and int(declared) > limit
 
 
-async def read_body(response: httpx.Response, limit: int, *, keep: bool) -> bytes | Cause:
+async def read_body(response: aiohttp.ClientResponse, limit: int, *, keep: bool) -> bytes | Cause:
     """The decoded body (empty unless `keep`), or the cause that stopped reading it."""
     if _declared_too_large(response, limit):
         return too_large(limit)
@@ -75,7 +75,7 @@ async def read_body(response: httpx.Response, limit: int, *, keep: bool) -> byte
     parts: list[bytes] = []
     received = kept = 0
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.content.iter_any():
             received += len(chunk)
             if received > limit:
                 return too_large(limit)

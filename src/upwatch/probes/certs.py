@@ -1,17 +1,14 @@
-"""When the certificate a server presented expires, read from the live TLS connection."""
+"""When the certificate a server presented expires, read from its TLS session."""
 
 from __future__ import annotations
 
 import ssl
 from datetime import UTC, datetime
 
-import httpx
 
-
-def peer_cert_expiry(response: httpx.Response) -> datetime | None:
-    stream = response.extensions.get("network_stream")
-    ssl_object = None if stream is None else stream.get_extra_info("ssl_object")
-    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+def peer_cert_expiry(ssl_object: ssl.SSLObject | None) -> datetime | None:
+    """When the certificate of a (possibly closed) TLS session expires; None without TLS."""
+    if ssl_object is None:
         return None
     decoded = ssl_object.getpeercert()
     if decoded:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import contextlib
 
 import dns.asyncbackend
 import dns.asyncresolver
@@ -18,9 +18,6 @@ from upwatch.probes.errors import describe
 from upwatch.probes.outcome import Cause, Started, slow_cause
 from upwatch.probes.resolve import is_ip_literal, resolve
 from upwatch.probes.result import ProbeResult
-
-if TYPE_CHECKING:
-    from upwatch.probes.prober import Prober
 
 
 class DnsResolvers:
@@ -46,14 +43,34 @@ class DnsResolvers:
         return resolver
 
 
-async def probe_dns(prober: Prober, monitor: DnsMonitor, started: Started) -> ProbeResult:
+class DnsProbe:
+    """Queries through the resolvers it is given (the system's read once, one per nameserver)."""
+
+    def __init__(self, resolvers: DnsResolvers) -> None:
+        self.resolvers = resolvers
+
+    def prepare(self, monitor: DnsMonitor) -> None:
+        # Reading /etc/resolv.conf is setup, not the DNS server's answer time; a machine without
+        # one is reported by the probe itself.
+        if monitor.nameserver is None:
+            with contextlib.suppress(dns.exception.DNSException):
+                self.resolvers.system()
+
+    async def run(self, monitor: DnsMonitor, started: Started) -> ProbeResult:
+        return await probe_dns(self.resolvers, monitor, started)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def probe_dns(resolvers: DnsResolvers, monitor: DnsMonitor, started: Started) -> ProbeResult:
     seconds = monitor.timeout.total_seconds()
     failure: Cause | None = None
     try:
         # dnspython's lifetime bounds the query; asyncio.timeout also bounds resolving the
         # nameserver's own name and anything dnspython might not interrupt.
         async with asyncio.timeout(seconds):
-            answers = await _query(prober.dns, monitor, seconds)
+            answers = await _query(resolvers, monitor, seconds)
     except TimeoutError:
         failure = _timed_out(monitor)
     except dns.exception.DNSException as exc:

@@ -1,7 +1,7 @@
 """Turning whatever a failed connection raised into a Cause a person understands at 3 a.m.
 
-Exceptions arrive wrapped (httpx around httpcore around anyio around ssl/OSError, sometimes in an
-ExceptionGroup), so the whole chain is searched, most specific kind of failure first.
+Exceptions arrive wrapped (aiohttp's around ssl/OSError, sometimes in an ExceptionGroup), so the
+whole chain is searched, most specific kind of failure first.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-import httpx
+import aiohttp
 
 from upwatch.config.durations import format_duration
 from upwatch.probes.outcome import Cause, one_line
@@ -49,18 +49,7 @@ _ERRNO_CAUSES: dict[int, str] = {
     errno.ENETUNREACH: "network unreachable",
     errno.ETIMEDOUT: "connection timed out",
 }
-# h11's and httpx's messages (stable across httpx 0.28 / httpcore 1.0) and what they mean.
-_PROTOCOL_MESSAGES: tuple[tuple[str, str], ...] = (
-    (
-        "Server disconnected without sending a response",
-        "server closed the connection without answering",
-    ),
-    (
-        "peer closed connection without sending complete message body",
-        "server closed the connection before the body was complete",
-    ),
-    ("Invalid URL in location header", "redirect to an invalid URL"),
-)
+_CLOSED_EARLY = "server closed the connection before the body was complete"
 # Never quotes the header: header values from the config are often secrets (tokens).
 INVALID_HEADER = Cause.plain(
     "could not send the request: a header name or value is invalid (check the monitor's headers)"
@@ -110,7 +99,17 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _first(links: list[BaseException], kind: type[_E]) -> _E | None:
-    return next((link for link in links if isinstance(link, kind)), None)
+    """The first link of `kind`; aiohttp's wrappers that also subclass it (its SSL errors are
+    `ssl.SSLError`s without a reason) only when `kind` is aiohttp's own."""
+    own = issubclass(kind, aiohttp.ClientError)
+    return next(
+        (
+            link
+            for link in links
+            if isinstance(link, kind) and (own or not isinstance(link, aiohttp.ClientError))
+        ),
+        None,
+    )
 
 
 def _certificate(links: list[BaseException], host: str) -> Cause | None:
@@ -150,28 +149,25 @@ def _os_error(links: list[BaseException], host: str) -> Cause | None:
 
 
 def _protocol(links: list[BaseException], host: str) -> Cause | None:
-    error = _first(links, httpx.RemoteProtocolError)
+    """What aiohttp says about an answer that is not HTTP, or one cut short."""
+    if _first(links, aiohttp.ServerDisconnectedError) is not None:
+        return Cause.plain("server closed the connection without answering")
+    if _first(links, aiohttp.ClientPayloadError) is not None:
+        return Cause.plain(_CLOSED_EARLY)
+    error = _first(links, aiohttp.ClientResponseError)
     if error is None:
         return None
-    message = str(error)
-    for prefix, text in _PROTOCOL_MESSAGES:
-        if message.startswith(prefix):
-            return Cause.plain(text)
-    return Cause(f"invalid HTTP response ({one_line(message, 80)})", "invalid HTTP response")
+    # llhttp's reasons read "Bad status line: <what it expected and a caret diagram>".
+    reason = one_line(str(error.message).split(":", 1)[0], 80).lower() or "unreadable"
+    return Cause(f"invalid HTTP response ({reason})", "invalid HTTP response")
 
 
-def _httpx(links: list[BaseException], host: str) -> Cause | None:
+def _aiohttp(links: list[BaseException], host: str) -> Cause | None:
     outer = links[0]
-    if isinstance(outer, httpx.UnsupportedProtocol):
-        return Cause.plain("redirect to a URL that is not http:// or https://")
-    if isinstance(outer, httpx.ConnectError):
+    if isinstance(outer, aiohttp.ClientConnectorError):
         return Cause.plain("could not connect")
-    if isinstance(outer, httpx.ReadError):
+    if isinstance(outer, aiohttp.ClientConnectionError):
         return Cause.plain("connection lost while reading the response")
-    if isinstance(outer, httpx.WriteError):
-        return Cause.plain("connection lost while sending the request")
-    if isinstance(outer, httpx.LocalProtocolError):
-        return INVALID_HEADER
     return None
 
 
@@ -181,5 +177,5 @@ _EXPLAINERS: tuple[Callable[[list[BaseException], str], Cause | None], ...] = (
     _resolution,
     _os_error,
     _protocol,
-    _httpx,
+    _aiohttp,
 )

@@ -1,74 +1,103 @@
-"""The Prober: long-lived probing resources and the registry that routes a monitor to its probe."""
+"""The Prober: the registry that routes a monitor to its probe, and the probes it has built.
+
+A probe type is one module with a class that has `prepare(monitor)` (build what its probes need
+before timing starts), `run(monitor, started)` and `aclose()`, plus one line in `PROBE_TYPES`.
+Probe modules never import this one. Each probe is built on the first monitor of its type, so
+`upwatch probe URL` never pays for dnspython (≈60 ms to import) or a TLS context it does not use.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from upwatch.config.models import DnsMonitor, MonitorBase
-from upwatch.probes.http import probe_http
+from upwatch.config.models import MonitorBase
 from upwatch.probes.outcome import Started
 from upwatch.probes.result import ProbeResult
-from upwatch.probes.tcp import probe_tcp
-from upwatch.probes.transport import USER_AGENT, HttpClients
-
-if TYPE_CHECKING:
-    from upwatch.probes.dns import DnsResolvers
-
-ProbeFunction = Callable[["Prober", Any, Started], Awaitable[ProbeResult]]
 
 
-async def _probe_dns(prober: Prober, monitor: DnsMonitor, started: Started) -> ProbeResult:
-    # dnspython takes ~60 ms to import: `upwatch probe URL` should not wait for it.
-    from upwatch.probes.dns import probe_dns
+class Probe(Protocol):
+    def prepare(self, monitor: Any) -> None: ...
 
-    return await probe_dns(prober, monitor, started)
+    async def run(self, monitor: Any, started: Started) -> ProbeResult: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProberOptions:
+    """What every probe may need from its creator: extra trust (a private or a test CA)."""
+
+    extra_ca_pem: str | None = None
+    user_agent: str | None = None
+
+
+def _http(options: ProberOptions) -> Probe:
+    from upwatch.probes.http import HttpProbe
+    from upwatch.probes.http_client import USER_AGENT, HttpClients
+
+    agent = options.user_agent or USER_AGENT
+    return HttpProbe(HttpClients(extra_ca_pem=options.extra_ca_pem, user_agent=agent))
+
+
+def _tcp(options: ProberOptions) -> Probe:
+    from upwatch.probes.tcp import TcpProbe
+
+    return TcpProbe()
+
+
+def _dns(options: ProberOptions) -> Probe:
+    from upwatch.probes.dns import DnsProbe, DnsResolvers
+
+    return DnsProbe(DnsResolvers())
 
 
 # One line per monitor type. Heartbeat monitors are absent on purpose: they are push-based (the
 # daemon records their check-ins and deadlines), so there is nothing to probe.
-PROBES: dict[str, ProbeFunction] = {
-    "http": probe_http,
-    "tcp": probe_tcp,
-    "dns": _probe_dns,
+PROBE_TYPES: dict[str, Callable[[ProberOptions], Probe]] = {
+    "http": _http,
+    "tcp": _tcp,
+    "dns": _dns,
 }
 
 
 class Prober:
-    """Runs probes; create one per process and share it, it holds clients and TLS contexts.
+    """Runs probes; create one per process and share it: its probes hold sessions and contexts.
 
-    `extra_ca_pem` adds PEM-encoded CA certificates to the trusted set (a private CA, or a test
-    CA). `probe()` never raises because of the target; it raises `ValueError` only for a monitor
-    type that cannot be probed (heartbeat), which is the caller's mistake.
+    `probe()` never raises because of the target; it raises `ValueError` only for a monitor type
+    that cannot be probed (heartbeat), which is the caller's mistake.
     """
 
-    def __init__(self, *, extra_ca_pem: str | None = None, user_agent: str = USER_AGENT) -> None:
-        # httpx logs every request's full URL at INFO; URLs may carry tokens (DESIGN section 3).
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-        self.http = HttpClients(extra_ca_pem=extra_ca_pem, user_agent=user_agent)
-        self._dns: DnsResolvers | None = None
+    def __init__(self, *, extra_ca_pem: str | None = None, user_agent: str | None = None) -> None:
+        self._options = ProberOptions(extra_ca_pem=extra_ca_pem, user_agent=user_agent)
+        self._probes: dict[str, Probe] = {}
 
-    @property
-    def dns(self) -> DnsResolvers:
-        if self._dns is None:
-            from upwatch.probes.dns import DnsResolvers
+    def probe_for(self, monitor: MonitorBase) -> Probe:
+        kind: str = getattr(monitor, "type", "")
+        probe = self._probes.get(kind)
+        if probe is None:
+            factory = PROBE_TYPES.get(kind)
+            if factory is None:
+                raise ValueError(_not_probed(kind))
+            probe = self._probes[kind] = factory(self._options)
+        return probe
 
-            self._dns = DnsResolvers()
-        return self._dns
+    def prepare(self, monitor: MonitorBase) -> None:
+        """Build what `monitor`'s probes need now, so its first probe times only the target."""
+        self.probe_for(monitor).prepare(monitor)
 
     async def probe(self, monitor: MonitorBase, *, now: datetime | None = None) -> ProbeResult:
         """Probe `monitor` once; `now` (UTC-aware) becomes `checked_at`, default the real time."""
-        kind: str = getattr(monitor, "type", "")
-        probe = PROBES.get(kind)
-        if probe is None:
-            raise ValueError(_not_probed(kind))
-        return await probe(self, monitor, Started(now))
+        probe = self.probe_for(monitor)
+        return await probe.run(monitor, Started(now))
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        probes, self._probes = list(self._probes.values()), {}
+        for probe in probes:
+            await probe.aclose()
 
     async def __aenter__(self) -> Prober:
         return self

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from upwatch.config.models import TcpMonitor
 from upwatch.probes.errors import describe, timed_out
@@ -12,11 +11,21 @@ from upwatch.probes.resolve import is_ip_literal, resolve
 from upwatch.probes.result import ProbeResult
 from upwatch.probes.timing import PhaseClock
 
-if TYPE_CHECKING:
-    from upwatch.probes.prober import Prober
+
+class TcpProbe:
+    """Holds nothing: each probe opens and closes its own connection."""
+
+    def prepare(self, monitor: TcpMonitor) -> None:
+        return None
+
+    async def run(self, monitor: TcpMonitor, started: Started) -> ProbeResult:
+        return await probe_tcp(monitor, started)
+
+    async def aclose(self) -> None:
+        return None
 
 
-async def probe_tcp(prober: Prober, monitor: TcpMonitor, started: Started) -> ProbeResult:
+async def probe_tcp(monitor: TcpMonitor, started: Started) -> ProbeResult:
     clock = PhaseClock(monitor.host)
     failure: Cause | None = None
     deadline = asyncio.timeout(monitor.timeout.total_seconds())

@@ -1,38 +1,32 @@
-"""Per-probe phase timing, fed by httpcore's `trace` extension and by our network backend."""
+"""Per-probe phase timing: who opens which phase.
+
+dns: our resolver (`resolver.py`); connect: the probe, or the resolver once it has answered; tls:
+the SSL context when the handshake starts (`tls.py`); ttfb: aiohttp's trace once the connection is
+made (the request goes out right after); transfer: the probe, once response headers arrived.
+"""
 
 from __future__ import annotations
 
+import ssl
 from contextvars import ContextVar
 from time import perf_counter
-from typing import Any
-
-# httpcore trace events (httpcore/_async/connection.py, http11.py) and the phase each one opens;
-# None closes the running phase. Events not listed (".failed", "response_closed", ...) are ignored
-# so that after a timeout `current` still names the phase that was running. The dns and connect
-# phases are opened by our network backend (backend.py), which knows when resolution ends.
-_EVENT_PHASES: dict[str, str | None] = {
-    "connection.connect_tcp.complete": None,
-    "connection.start_tls.started": "tls",
-    "connection.start_tls.complete": None,
-    "http11.send_request_headers.started": "ttfb",
-    "http11.receive_response_headers.complete": "transfer",
-}
-_IGNORED = "ignored"
 
 
 class PhaseClock:
     """Seconds spent per phase (dns, connect, tls, ttfb, transfer), summed over redirect hops.
 
     `current` is the phase running now: a timeout names it (`... waiting for response headers`).
-    `host` is the host of the request in flight, for causes that name it.
+    `host` is the host of the request in flight, for causes that name it; `tls` the TLS session of
+    its connection (its certificate is read after the answer, when the connection may be gone).
     """
 
-    __slots__ = ("_since", "current", "host", "phases")
+    __slots__ = ("_since", "current", "host", "phases", "tls")
 
     def __init__(self, host: str = "") -> None:
         self.phases: dict[str, float] = {}
         self.current: str | None = None
         self.host = host
+        self.tls: ssl.SSLObject | None = None
         self._since = 0.0
 
     def switch(self, phase: str | None) -> None:
@@ -42,12 +36,7 @@ class PhaseClock:
         self.current = phase
         self._since = now
 
-    async def trace(self, event: str, info: dict[str, Any]) -> None:
-        phase = _EVENT_PHASES.get(event, _IGNORED)
-        if phase is not _IGNORED:
-            self.switch(phase)
 
-
-# The network backend is shared by every probe and cannot see the request it connects for; the
-# probe's task carries its clock here so the backend can time DNS resolution into it.
+# The resolver, the TLS context and the trace are shared by every probe and cannot see the probe
+# they work for; the probe's task carries its clock here so they can time phases into it.
 CURRENT_CLOCK: ContextVar[PhaseClock | None] = ContextVar("upwatch_probe_clock", default=None)

@@ -85,6 +85,8 @@ class ProbeScheduler:
         for monitor_id, monitor in wanted.items():
             old = self.monitors.get(monitor_id)
             self.monitors[monitor_id] = monitor
+            if old is not monitor:
+                self.prober.prepare(monitor)
             if (
                 old is None
                 or old.interval != monitor.interval

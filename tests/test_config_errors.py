@@ -451,8 +451,36 @@ INVALID = [
         ],
         '"ok("',
         "monitors.0.expect.body_regex",
-        "not a valid regular expression",
+        "not valid RE2 syntax: missing )",
         "invalid-regex",
+    ),
+    case(
+        WEB + "expect: {body_regex: '(ok)\\s+\\1'}}\n",
+        "'(ok)",
+        "monitors.0.expect.body_regex",
+        "invalid escape sequence `\\1` at character 8; backreferences are not supported",
+        "regex-backreference-is-not-re2",
+    ),
+    case(
+        WEB + "expect: {body_regex: 'status(?=: ok)'}}\n",
+        "'status",
+        "monitors.0.expect.body_regex",
+        "invalid perl operator `(?=` at character 7; lookahead is not supported",
+        "regex-lookahead-is-not-re2",
+    ),
+    case(
+        [
+            """
+        version: 1
+        defaults: {expect: {body_regex: '(?<!not )ok'}}
+        monitors:
+          - {id: web, name: Web, url: "https://e.test/"}
+        """
+        ],
+        "'(?<!",
+        "defaults.expect.body_regex",
+        "`(?<!` at character 1; negative lookbehind is not supported",
+        "regex-lookbehind-in-defaults",
     ),
     # --- references --------------------------------------------------------------------------
     case(
@@ -779,6 +807,24 @@ def test_the_cli_prints_every_problem_and_a_count(
     assert lines[-1] == f"{path}: 3 problems found"
     assert all(line.startswith(f"{path}:") for line in lines[:-1])
     assert len(lines) == 4
+
+
+def test_check_prints_a_pattern_re2_refuses_at_its_line_with_where_in_the_pattern(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = WEB + "expect: {body_regex: 'ok'}}\n"
+    text += "  - {id: api, name: API, url: 'https://e.test/', expect: {body_regex: '(a)\\1'}}\n"
+    path = tmp_path / "monitors.yaml"
+    path.write_text(text)
+
+    assert main(["check", "-c", str(path)]) == 2
+
+    first, count = capsys.readouterr().err.splitlines()
+    line, col = position_of(text, "'(a)")
+    assert first.startswith(f"{path}:{line}:{col}: monitors.1.expect.body_regex: not valid RE2 ")
+    assert "`\\1` at character 4; backreferences are not supported" in first
+    assert "https://github.com/google/re2/wiki/Syntax" in first
+    assert count == f"{path}: 1 problem found"
 
 
 def test_a_value_wrong_in_defaults_is_reported_once_at_the_defaults_line(

@@ -27,6 +27,7 @@ from pydantic import (
 
 from upwatch.config.cron import CronError, split_crontab
 from upwatch.config.durations import Duration
+from upwatch.config.regex import compile_re2
 
 SLUG_RE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _SLUG = re.compile(SLUG_RE)
@@ -118,10 +119,7 @@ def _status_codes(value: list[int | str]) -> list[int | str]:
 
 def _regex_compiles(value: str | None) -> str | None:
     if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression ({exc.msg})") from None
+        compile_re2(value)  # RegexError (a ValueError) says what RE2 refused and where
     return value
 
 

@@ -33,6 +33,7 @@ from upwatch.config.problems import Problem, field_error, message_for, problem_a
 from upwatch.config.references import check_references
 from upwatch.config.secrets import literal_secrets
 from upwatch.config.source import Path, Positions, SourceError, load_yaml
+from upwatch.config.tls_files import resolve_tls_files
 from upwatch.errors import UsageError
 
 MIN_LITERAL_SECRET = 4
@@ -126,6 +127,10 @@ class _Validation:
         for path, message in check_references(merged):
             self.add(self.origins.source(path), message, at_key=False)
         config = self.validate(merged)
+        if config is not None:
+            config, found = resolve_tls_files(config, FilePath(filename).parent)
+            for path, message in found:
+                self.add(self.origins.source(path), message, at_key=False)
         if self.problems or config is None:
             raise ConfigInvalid(filename, self.problems, self.found.secrets)
         return config

@@ -150,6 +150,16 @@ def respond(
     return handler
 
 
+def raw(response: bytes) -> Handler:
+    """Exactly these bytes, however malformed, then the connection closes."""
+
+    async def handler(request: Request, reader: Any, writer: asyncio.StreamWriter) -> None:
+        writer.write(response)
+        await writer.drain()
+
+    return handler
+
+
 def respond_json(document: Any, status: int = 200) -> Handler:
     return respond(status, json.dumps(document).encode(), {"Content-Type": "application/json"})
 

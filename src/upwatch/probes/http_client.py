@@ -24,7 +24,7 @@ USER_AGENT = f"upwatch/{__version__}"
 # Real servers send long Set-Cookie and Content-Security-Policy headers; aiohttp's default limit
 # (8 KiB a line) would call them broken where browsers and curl do not.
 MAX_HEADER_LINE = 64 * 1024
-MAX_HEADERS = 256
+MAX_HEADERS = 1024  # aiohttp's default of 128 refuses some real sites; Go and curl set none
 DEFAULT_HEADERS = {
     "User-Agent": USER_AGENT,
     "Accept": "*/*",

@@ -46,11 +46,13 @@ class Hop:
 
 def next_hop(hop: Hop, response: aiohttp.ClientResponse) -> Hop | Cause | None:
     """The request a redirect asks for, the cause when it is unusable, or None when final."""
-    location = response.headers.get("Location")
-    if response.status not in REDIRECT_CODES or location is None:
+    # A 3xx without a usable Location is the final answer, judged by its status (as Go's client
+    # and browsers do); such answers exist in the wild.
+    location = response.headers.get("Location", "").strip()
+    if response.status not in REDIRECT_CODES or not location:
         return None
     try:
-        target = hop.url.join(URL(location.strip())).with_fragment(None)
+        target = hop.url.join(URL(location)).with_fragment(None)
     except ValueError:
         return INVALID_LOCATION
     if target.scheme not in ("http", "https"):

@@ -26,7 +26,8 @@ UP_CASES = {
     "folded-header": b"HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\n" + OK,
     "utf-8-header-value": "HTTP/1.1 200 OK\r\nX-Name: Grüße\r\n".encode() + OK,
     "latin-1-header-value": "HTTP/1.1 200 OK\r\nX-Name: Grüße\r\n".encode("latin-1") + OK,
-    "103-early-hints-first": b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\n"
+    "103-early-hints-first": b"HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n"
+    + b"HTTP/1.1 200 OK\r\n"
     + OK,
     "chunk-extension-and-trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"2;x=y\r\nok\r\n0\r\nX-Trailer: 1\r\n\r\n",
@@ -34,8 +35,8 @@ UP_CASES = {
     "300-headers": b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(300)) + OK,
     "unknown-charset": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=bogus\r\n" + OK,
     "204-declaring-a-length": b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n",
-    "gzip-with-trailing-junk": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
-    % (len(GZIPPED) + 4)
+    "gzip-with-trailing-junk": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+    + b"Content-Length: %d\r\n\r\n" % (len(GZIPPED) + 4)
     + GZIPPED
     + b"junk",
 }

@@ -42,6 +42,8 @@ def _monitor_secrets(config: Config) -> Iterator[str]:
             yield from _headers(monitor.headers)
             if monitor.basic_auth is not None:
                 yield monitor.basic_auth.password
+            if monitor.tls is not None and monitor.tls.key_pem:
+                yield monitor.tls.key_pem
 
 
 def _channel_secrets(config: Config) -> Iterator[str]:

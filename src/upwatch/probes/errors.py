@@ -39,6 +39,9 @@ _TLS_REASONS: dict[str, str] = {
     "UNEXPECTED_EOF_WHILE_READING": "server closed the connection during the TLS handshake",
     "TLSV1_ALERT_PROTOCOL_VERSION": "TLS handshake failed: no TLS version in common",
     "SSLV3_ALERT_HANDSHAKE_FAILURE": "TLS handshake failed: no cipher or protocol in common",
+    "TLSV13_ALERT_CERTIFICATE_REQUIRED": "the server requires a client certificate (tls.cert_file)",
+    "SSLV3_ALERT_BAD_CERTIFICATE": "the server refused our client certificate",
+    "TLSV1_ALERT_UNKNOWN_CA": "the server does not trust our client certificate's issuer",
 }
 _ERRNO_CAUSES: dict[int, str] = {
     errno.ECONNREFUSED: "connection refused",

@@ -24,6 +24,7 @@ from upwatch.probes.redirects import Hop, next_hop
 from upwatch.probes.resolve import is_ip_literal
 from upwatch.probes.result import ProbeResult
 from upwatch.probes.timing import CURRENT_CLOCK, PhaseClock
+from upwatch.probes.tls import unusable_tls
 
 REDIRECT_LOOP = Cause.plain("redirect loop")
 # RFC 9110 token characters for names; visible ASCII, space and tab for values. Checked before
@@ -75,21 +76,30 @@ class HttpProbe:
         hop = _first_hop(monitor)
         if hop is None:
             return INVALID_HEADER
+        try:
+            context = self._ssl(monitor)
+        except (OSError, ssl.SSLError) as exc:  # a file that went away since `check` read it
+            return unusable_tls(exc)
         clock.host = hop.url.host or ""
         try:
             async with asyncio.timeout(monitor.timeout.total_seconds()):
-                return await self._follow(hop, monitor, clock, answer)
+                return await self._follow(hop, monitor, context, clock, answer)
         except TimeoutError:
             return timed_out(monitor.timeout, clock.current, clock.host)
         except (aiohttp.ClientError, OSError) as exc:
             return describe(exc, clock.host)
 
     async def _follow(
-        self, hop: Hop, monitor: HttpMonitor, clock: PhaseClock, answer: Answer
+        self,
+        hop: Hop,
+        monitor: HttpMonitor,
+        context: ssl.SSLContext,
+        clock: PhaseClock,
+        answer: Answer,
     ) -> Cause | None:
         seen = {hop.url}
         for _ in range(monitor.max_redirects + 1):
-            outcome = await self._exchange(hop, monitor, clock, answer)
+            outcome = await self._exchange(hop, monitor, context, clock, answer)
             if not isinstance(outcome, Hop):
                 return outcome
             if outcome.url in seen:
@@ -99,7 +109,12 @@ class HttpProbe:
         return Cause.plain(f"too many redirects (more than {monitor.max_redirects})")
 
     async def _exchange(
-        self, hop: Hop, monitor: HttpMonitor, clock: PhaseClock, answer: Answer
+        self,
+        hop: Hop,
+        monitor: HttpMonitor,
+        context: ssl.SSLContext,
+        clock: PhaseClock,
+        answer: Answer,
     ) -> Hop | Cause | None:
         """One hop: the redirect to follow, the cause that ends the probe, or None when done."""
         clock.host, clock.tls = hop.url.host or "", None
@@ -111,7 +126,7 @@ class HttpProbe:
             headers=_with_cookies(hop),
             data=hop.body,
             allow_redirects=False,
-            ssl=self._ssl(monitor),
+            ssl=context,
             server_hostname=None if monitor.tls is None else monitor.tls.server_name,
         )
         clock.switch("transfer")

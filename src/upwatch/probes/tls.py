@@ -21,6 +21,7 @@ from contextlib import contextmanager
 import certifi
 
 from upwatch.config.models import TlsOptions
+from upwatch.probes.outcome import Cause, one_line
 from upwatch.probes.timing import CURRENT_CLOCK
 
 
@@ -96,3 +97,12 @@ def _as_file(path: str | None, pem: str | None) -> Iterator[str | None]:
         yield name
     finally:
         os.unlink(name)
+
+
+def unusable_tls(exc: OSError | ssl.SSLError) -> Cause:
+    """The monitor's own `tls` files could not be loaded: our setup, not the target's fault."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else None
+    if isinstance(exc, ssl.SSLError):
+        reason = str(exc.reason or "").lower().replace("_", " ") or None
+    detail = one_line(reason or str(exc), 80)
+    return Cause.plain(f"could not load the monitor's tls certificates or key ({detail})")

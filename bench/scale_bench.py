@@ -940,6 +940,7 @@ def report(args: argparse.Namespace, runs: list[Run], profiled: Run | None) -> s
     return "\n".join(lines)
 
 
+NO_FRAME = ("(no Python frame)", "", "")
 FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::(?P<line>\d+))?\)$")
 
 
@@ -968,9 +969,10 @@ def profile_summary(raw: Path, top: int = 10) -> str:
     with raw.open() as stacks:
         for entry in stacks:
             stack, _, count = entry.rstrip("\n").rpartition(" ")
-            if not stack or not count.isdigit():
+            if not count.isdigit():
                 continue
-            n, frames = int(count), [parse_frame(f) for f in stack.split(";")]
+            n = int(count)  # an empty stack: a sample in no Python frame
+            frames = [parse_frame(f) for f in stack.split(";")] if stack else [NO_FRAME]
             total += n
             own[frames[-1]] += n
             for func, file, line in frames:

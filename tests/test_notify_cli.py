@@ -11,6 +11,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests import notify_receivers as nr
+from tests.config_helpers import position_of
 from tests.notify_receivers import WEBHOOK_SECRET, HttpReceiver, SmtpServer, slack_like
 from upwatch.cli import main
 
@@ -117,3 +118,64 @@ def test_notify_test_sends_email_over_smtp(
     assert "(email: SMTP " in capsys.readouterr().out
     [mail] = server.mailbox.messages
     assert mail["Subject"] == "[TEST] upwatch — test notification through oncall-email"
+
+
+# ---- only the channel's own ${VAR}s are needed (DESIGN §12) -----------------------------------
+
+
+def write_config_with_variables(tmp_path: Path, slack_url: str) -> str:
+    document = {
+        "version": 1,
+        "status_page": {"public_url": "${PUBLIC_URL}"},
+        "channels": {
+            "team-slack": {"type": "slack", "webhook_url": slack_url},
+            "pager": {"type": "webhook", "url": "${PAGER_URL}", "secret": "${WEBHOOK_SECRET}"},
+        },
+        "escalations": {"default": [{"after": "0s", "notify": ["team-slack", "pager"]}]},
+        "monitors": [{"id": "api", "name": "Public API", "url": "${API_URL}"}],
+    }
+    path = tmp_path / "monitors.yaml"
+    path.write_text(json.dumps(document, indent=2))
+    return str(path)
+
+
+@pytest.fixture
+def unset_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PUBLIC_URL", "PAGER_URL", "WEBHOOK_SECRET", "API_URL", "SLACK_WEBHOOK_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("unset_variables")
+def test_notify_test_needs_only_the_variables_of_its_channel(
+    tmp_path: Path, http_receivers: Callable[..., HttpReceiver], capsys: pytest.CaptureFixture[str]
+) -> None:
+    receiver = http_receivers(slack_like("ok"))
+    config = write_config_with_variables(tmp_path, receiver.url("/services/T0/B0/x"))
+
+    assert main(["notify-test", "team-slack", "-c", config]) == 0
+
+    assert capsys.readouterr().out.startswith("ok: test message delivered through team-slack")
+    # The status page address waits for PUBLIC_URL: no made-up link goes out instead.
+    assert "unset" not in receiver.requests[0].body.decode()
+    # `check` (like `run`) still wants every variable the file names.
+    assert main(["check", "-c", config]) == 2
+    err = capsys.readouterr().err
+    assert all(name in err for name in ("PUBLIC_URL", "PAGER_URL", "WEBHOOK_SECRET", "API_URL"))
+
+
+@pytest.mark.usefixtures("unset_variables")
+def test_a_variable_of_the_channel_itself_is_still_required_and_named_where_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config_with_variables(tmp_path, "${SLACK_WEBHOOK_URL}")
+
+    assert main(["notify-test", "team-slack", "-c", config]) == 2
+
+    captured = capsys.readouterr()
+    line, col = position_of(Path(config).read_text(), '"${SLACK_WEBHOOK_URL}"')
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"{config}:{line}:{col}: channels.team-slack.webhook_url: "
+        "environment variable SLACK_WEBHOOK_URL is not set (and has no :-default)",
+        f"{config}: 1 problem found",
+    ]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.config_helpers import position_of
 from tests.probe_servers import HttpServer, TlsServers, never_answer
 from upwatch.cli import main
 
@@ -208,3 +209,104 @@ def test_the_command_returns_soon_after_the_deadline_of_a_silent_server(
     asked_at = next(r.received_at for r in http_server.requests if r.path == "/never/cli")
     assert finished - asked_at < 1.5
     assert finished - started < 2.5
+
+
+# ---- only the monitor's own ${VAR}s are needed (DESIGN §12) -----------------------------------
+
+UNSET = ("SLACK_WEBHOOK_URL", "OTHER_URL", "OTHER_PASSWORD", "API_URL", "API_TOKEN", "METHOD")
+
+
+def config_with_variables(tmp_path: Path, api: str, *, defaults: str = "", other: str = "") -> str:
+    other = other or (
+        "{id: other, name: Other, url: '${OTHER_URL}/health', escalation: team, "
+        "basic_auth: {username: ops, password: '${OTHER_PASSWORD}'}}"
+    )
+    text = f"""\
+version: 1
+defaults: {{{defaults}}}
+channels:
+  slack: {{type: slack, webhook_url: '${{SLACK_WEBHOOK_URL}}'}}
+escalations:
+  team: [{{after: 0s, notify: [slack]}}]
+monitors:
+  - {api}
+  - {other}
+"""
+    path = tmp_path / "monitors.yaml"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture
+def unset_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in UNSET:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("unset_variables")
+def test_a_monitor_is_probed_without_the_variables_of_other_monitors_and_channels(
+    http_server: HttpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = f"{{id: api, name: API, url: '{http_server.url('/ok')}', escalation: team}}"
+    config = config_with_variables(tmp_path, api)
+
+    assert main(["probe", "api", "-c", config]) == 0
+    assert capsys.readouterr().out.startswith(f"UP        GET {http_server.url('/ok')}\n")
+    # `check` (like `run`) still wants every variable the file names.
+    assert main(["check", "-c", config]) == 2
+    err = capsys.readouterr().err
+    assert all(name in err for name in ("SLACK_WEBHOOK_URL", "OTHER_URL", "OTHER_PASSWORD"))
+
+
+@pytest.mark.usefixtures("unset_variables")
+def test_a_variable_of_the_monitor_itself_is_still_required_and_named_where_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = config_with_variables(tmp_path, "{id: api, name: API, url: '${API_URL}/health'}")
+
+    assert main(["probe", "api", "-c", config]) == 2
+
+    captured = capsys.readouterr()
+    line, col = position_of(Path(config).read_text(), "'${API_URL}")
+    assert captured.out == ""
+    assert captured.err.splitlines() == [
+        f"{config}:{line}:{col}: monitors.0.url: "
+        "environment variable API_URL is not set (and has no :-default)",
+        f"{config}: 1 problem found",
+    ]
+
+
+@pytest.mark.usefixtures("unset_variables")
+def test_a_variable_the_monitor_inherits_from_defaults_is_required_at_the_defaults_line(
+    http_server: HttpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = f"{{id: api, name: API, url: '{http_server.url('/ok')}'}}"
+    db = f"{{id: db, name: DB, type: tcp, host: 127.0.0.1, port: {http_server.port}}}"
+    defaults = "headers: {Authorization: 'Bearer ${API_TOKEN}'}"
+    config = config_with_variables(tmp_path, api, defaults=defaults, other=db)
+
+    assert main(["probe", "api", "-c", config]) == 2
+    err = capsys.readouterr().err
+    line, col = position_of(Path(config).read_text(), "'Bearer")
+    assert err.startswith(
+        f"{config}:{line}:{col}: defaults.headers.Authorization: environment variable API_TOKEN"
+    )
+    # A tcp monitor sends no headers, so it does not inherit them, nor need their variable.
+    assert main(["probe", "db", "-c", config]) == 0
+
+
+@pytest.mark.usefixtures("unset_variables")
+def test_a_variable_elsewhere_that_no_stand_in_can_fill_is_required_and_named(
+    http_server: HttpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A method must be one of a few words: with it unknown, the file cannot be validated at all.
+    api = f"{{id: api, name: API, url: '{http_server.url('/ok')}'}}"
+    other = "{id: other, name: Other, url: 'https://e.test/', method: '${METHOD}'}"
+    config = config_with_variables(tmp_path, api, other=other)
+
+    assert main(["probe", "api", "-c", config]) == 2
+
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(": ", 2)[1:] for line in lines[:-1]] == [
+        ["monitors.1.method", "environment variable METHOD is not set (and has no :-default)"]
+    ]

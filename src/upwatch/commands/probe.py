@@ -54,9 +54,10 @@ def _target(target: str, config_path: str) -> Target:
             return Target(HttpMonitor(id="adhoc", name=target, url=target), _unchanged, False)
         except ValidationError:
             raise UsageError(f"not a URL upwatch can probe: {target}") from None
-    from upwatch.config.loader import load_config  # only an id needs the config file
+    from upwatch.config.loader import Needs, load_config  # only an id needs the config file
 
-    loaded = load_config(config_path)
+    # Only this monitor's variables must be set: probing it needs no Slack webhook.
+    loaded = load_config(config_path, needs=Needs(monitor=target))
     return Target(_monitor_by_id(loaded.config, target, config_path), loaded.redact, True)
 
 

@@ -25,6 +25,8 @@ class Interpolation:
     secret_paths: set[Path] = field(default_factory=set)
     unresolved: set[Path] = field(default_factory=set)
     problems: list[tuple[Path, str]] = field(default_factory=list)
+    # Every unset variable, where it was written, even when it is not (yet) a problem.
+    missing: list[tuple[Path, str]] = field(default_factory=list)
 
 
 class _Interpolator:
@@ -58,8 +60,9 @@ class _Interpolator:
             return default
         # Either way the value is unknown: judging the empty stand-in would only add noise.
         self.result.unresolved.add(path)
+        message = f"environment variable {name} is not set (and has no :-default)"
+        self.result.missing.append((path, message))
         if not self.no_env:
-            message = f"environment variable {name} is not set (and has no :-default)"
             self.result.problems.append((path, message))
         return ""
 

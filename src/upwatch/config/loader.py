@@ -63,6 +63,8 @@ class LoadedConfig:
     path: str
     digest: str  # sha256 of the file: identifies a config generation
     secrets: frozenset[str]  # every value that came from the environment: never print these
+    # Under `needs`: where a value waits for a variable nobody set (it holds a stand-in).
+    unset: frozenset[Path] = frozenset()
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -76,26 +78,76 @@ def redact(text: str, secrets: set[str] | frozenset[str]) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What a one-off command uses: only the `${VAR}`s of that monitor or channel must be set.
+
+    `upwatch probe ID` runs one monitor (with what it inherits from `defaults`) and `notify-test
+    CHANNEL` one channel (DESIGN §12). Elsewhere, an unset variable is treated as `check --no-env`
+    treats it: its value gets a stand-in and is not judged.
+    """
+
+    monitor: str | None = None
+    channel: str | None = None
+
+    def sources(self, merged: dict[str, Any], origins: Origins) -> list[Path]:
+        """Where the values the command uses were written."""
+        if self.channel is not None:
+            return [("channels", self.channel)]
+        monitors = merged.get("monitors")
+        for i, monitor in enumerate(monitors if isinstance(monitors, list) else []):
+            if isinstance(monitor, dict) and monitor.get("id") == self.monitor:
+                return _monitor_sources(i, monitor, origins)
+        return []  # no such monitor: the command says so once the config is loaded
+
+
+def _monitor_sources(i: int, monitor: dict[str, Any], origins: Origins) -> list[Path]:
+    paths: list[Path] = [("monitors", i)]
+    for key, value in monitor.items():
+        if key == "expect" and isinstance(value, dict):  # merged key by key
+            paths.extend(origins.source(("monitors", i, key, k)) for k in value)
+        else:
+            paths.append(origins.source(("monitors", i, key)))
+    return paths
+
+
 def load_config(
-    path: str, *, environ: Mapping[str, str] | None = None, no_env: bool = False
+    path: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    no_env: bool = False,
+    needs: Needs | None = None,
 ) -> LoadedConfig:
-    """Read and validate `path`; raise ConfigInvalid listing every problem found."""
+    """Read and validate `path`; raise ConfigInvalid listing every problem found.
+
+    With `needs`, only the variables of that monitor or channel must be set; every other value
+    waiting for one holds a stand-in, so use nothing from the config but what `needs` names.
+    """
     try:
         text = FilePath(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the config file ({exc.strerror or exc})") from None
     except UnicodeDecodeError:
         raise UsageError(f"{path}: the config file is not UTF-8 text") from None
-    config, secrets = parse_config(text, path, os.environ if environ is None else environ, no_env)
+    environ = os.environ if environ is None else environ
+    config, found = _parse(text, path, environ, no_env, needs)
     digest = hashlib.sha256(text.encode()).hexdigest()
     # Too-short literal values (a password "pw") would blank out unrelated text when redacting.
     literal = {s for s in literal_secrets(config) if len(s) >= MIN_LITERAL_SECRET}
-    return LoadedConfig(config, path, digest, frozenset(secrets | literal))
+    unset = frozenset(found.unresolved) if needs is not None else frozenset()
+    return LoadedConfig(config, path, digest, frozenset(found.secrets | literal), unset)
 
 
 def parse_config(
     text: str, filename: str, environ: Mapping[str, str], no_env: bool
 ) -> tuple[Config, set[str]]:
+    config, found = _parse(text, filename, environ, no_env, None)
+    return config, found.secrets
+
+
+def _parse(
+    text: str, filename: str, environ: Mapping[str, str], no_env: bool, needs: Needs | None
+) -> tuple[Config, Interpolation]:
     try:
         raw, positions = load_yaml(text)
     except SourceError as exc:
@@ -107,14 +159,15 @@ def parse_config(
             positions.of_value(()), (), "the file must be a mapping: `version: 1`, `monitors: ...`"
         )
         raise ConfigInvalid(filename, [problem], set())
-    data, found = interpolate(raw, environ, no_env=no_env)
-    return _Validation(positions, found).run(data, filename), found.secrets
+    data, found = interpolate(raw, environ, no_env=no_env or needs is not None)
+    return _Validation(positions, found, needs).run(data, filename), found
 
 
 class _Validation:
-    def __init__(self, positions: Positions, found: Interpolation) -> None:
+    def __init__(self, positions: Positions, found: Interpolation, needs: Needs | None) -> None:
         self.positions = positions
         self.found = found
+        self.needs = needs
         self.origins = Origins()
         self.problems: list[Problem] = []
 
@@ -124,6 +177,8 @@ class _Validation:
         for path, message in check_defaults(data.get("defaults")):
             self.record(path, message, at_key=True)  # a misspelt key is wrong whatever its value
         merged, self.origins = merge_monitors(data)
+        if self.needs is not None:
+            self.demand(self.needs.sources(merged, self.origins))
         for path, message in check_references(merged):
             self.add(self.origins.source(path), message, at_key=False)
         config = self.validate(merged)
@@ -152,7 +207,21 @@ class _Validation:
         judged = [e for e in errors if not self.waits(e, merged)]
         for error in judged:
             self.add_pydantic(error, merged)
-        return None if judged else _unjudged(merged)
+        if judged:
+            return None
+        if self.needs is not None:
+            # No stand-in fits a value elsewhere (say `method: ${METHOD}`), and a command cannot
+            # run on a config that was not validated: those variables are needed after all.
+            waiting = [p for e in errors for p in self.waiting_in(e, merged)]
+            self.demand([self.origins.source(p) for p in waiting])
+            return None
+        return _unjudged(merged)
+
+    def demand(self, sources: list[Path]) -> None:
+        """Report the unset variables written at or under `sources`."""
+        for path, message in self.found.missing:
+            if any(path[: len(s)] == s for s in sources):
+                self.problems.append(problem_at(self.positions.of_value(path), path, message))
 
     def fill(self, errors: list[ErrorDetails], merged: dict[str, Any], stand_in: str) -> bool:
         """Give each value still waiting for a variable and failing on its own `stand_in`; where a
@@ -180,12 +249,16 @@ class _Validation:
 
     def waits(self, error: ErrorDetails, merged: dict[str, Any]) -> bool:
         """Whether `error` judges a value (or a neighbour it is compared with) still unresolved."""
+        return bool(self.waiting_in(error, merged))
+
+    def waiting_in(self, error: ErrorDetails, merged: dict[str, Any]) -> list[Path]:
+        """The values `error` judges that still wait for a variable."""
         if error["type"] == "extra_forbidden":
-            return False  # a misspelt key is wrong whatever its value
+            return []  # a misspelt key is wrong whatever its value
         path = _locate(error, merged)[0]
         moved = field_error(error)
         judged = [(*path[:-1], name) for name in moved.judges] if moved else [path]
-        return any(self.is_waiting(p) for p in judged)
+        return [p for p in judged if self.is_waiting(p)]
 
     def is_waiting(self, path: Path) -> bool:
         source = self.origins.source(path)

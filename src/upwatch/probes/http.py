@@ -27,6 +27,7 @@ from upwatch.probes.timing import CURRENT_CLOCK, PhaseClock
 from upwatch.probes.tls import unusable_tls
 
 REDIRECT_LOOP = Cause.plain("redirect loop")
+JUDGE_IN_THREAD = 64 * 1024  # bytes of body; below this, a thread hop costs more than judging
 # RFC 9110 token characters for names; visible ASCII, space and tab for values. Checked before
 # sending, so a typo in a header is one clear cause, and no value (often a secret) is echoed.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -54,7 +55,8 @@ class HttpProbe:
         finally:
             clock.switch(None)
             CURRENT_CLOCK.reset(token)
-        hard = failure or hard_failure(monitor.expect, answer)
+        started.stop()
+        hard = failure or await _judged(monitor, answer)
         soft = [] if hard else soft_failures(monitor.expect, started.elapsed(), answer, started.at)
         return started.judged(
             hard,
@@ -141,6 +143,15 @@ class HttpProbe:
         # Not in `finally`: after a timeout the clock must still name the phase that was cut short.
         clock.switch(None)
         return outcome
+
+
+async def _judged(monitor: HttpMonitor, answer: Answer) -> Cause | None:
+    """Hard expectations; a large body is judged in a thread (RE2 releases the GIL), because
+    even linear-time matching of a big pattern over a mebibyte takes seconds the loop must not
+    give. The probe waits for it, so one monitor never has two judgements running."""
+    if len(answer.body) < JUDGE_IN_THREAD:
+        return hard_failure(monitor.expect, answer)
+    return await asyncio.to_thread(hard_failure, monitor.expect, answer)
 
 
 async def _read_answer(

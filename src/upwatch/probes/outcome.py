@@ -33,14 +33,20 @@ class Cause:
 class Started:
     """The probe's start: wall-clock time for `checked_at`, a monotonic mark for `duration`."""
 
-    __slots__ = ("_perf", "at")
+    __slots__ = ("_perf", "_stopped", "at")
 
     def __init__(self, now: datetime | None = None) -> None:
         self.at = now if now is not None else datetime.now(UTC)
         self._perf = perf_counter()
+        self._stopped: float | None = None
+
+    def stop(self) -> None:
+        """The target has answered: judging what it said is not response time."""
+        self._stopped = perf_counter()
 
     def elapsed(self) -> float:
-        return perf_counter() - self._perf
+        end = self._stopped if self._stopped is not None else perf_counter()
+        return end - self._perf
 
     def finish(
         self,

@@ -3,7 +3,7 @@ degrade evenly and visibly, never collapse).
 
 Every probe reports its lag (start minus its slot on the monitor's grid) and how many slots it
 skipped: a monitor whose previous probe has not started by its next slot skips that slot
-(APScheduler's max_instances=1 with coalescing), so when the machine cannot keep up every
+(one probe in flight per monitor, late slots coalesced), so when the machine cannot keep up every
 monitor's interval stretches alike, the probes queueing first in, first out. Over each window
 the tracker decides whether probing is overloaded: it warns once when that starts and once when
 it ends, and /metrics carries the gauges and counters.

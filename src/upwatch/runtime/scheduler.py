@@ -1,10 +1,11 @@
-"""Probe scheduling with APScheduler 3: each monitor on its interval, at a phase fixed by its id.
+"""Probe scheduling: each monitor on its interval, at a phase fixed by its id.
 
-IntervalTrigger anchored at the monitor's phase computes fire times as anchor + k * interval, so
-there is no drift; APScheduler's jitter would accumulate and is not used. While the last result
-was down the monitor runs every min(retry_interval, interval). `max_instances=1` means one
-monitor never has two probes in flight, and a semaphore bounds how many probes run at once so a
-slow target holds only its own slot. Results go to `submit`, which never waits on the database.
+Slots are anchor + k * interval on one timer of our own (`slot_timer.py`), so there is no drift
+and a late slot runs once (coalesced). While the last result was down the monitor runs every
+min(retry_interval, interval). A monitor never has two probes in flight (a slot that comes while
+one runs is skipped, and counted), and a semaphore bounds how many probes run at once so a slow
+target holds only its own slot. Results go to `submit`, which never waits on the database.
+APScheduler keeps the once-a-second ticker (and time-of-day work elsewhere).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from upwatch.engine.phase import next_fire
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult
 from upwatch.runtime.load import ScheduleLoad
+from upwatch.runtime.slot_timer import SlotTimer
 
 log = structlog.get_logger("upwatch.scheduler")
 Submit = Callable[[MonitorBase, ProbeResult], None]
@@ -47,6 +49,8 @@ class ProbeScheduler:
         self.clock = clock
         self.admit = admit  # waits while results are not being written fast enough
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.timer = SlotTimer(self._due, lambda: self.clock().timestamp())
+        self.running: set[str] = set()
         self.slots = asyncio.Semaphore(concurrency)
         self.monitors: dict[str, MonitorBase] = {}
         self.retrying: set[str] = set()
@@ -61,6 +65,7 @@ class ProbeScheduler:
         self.retrying = set(failing)
         self.sync(monitors)
         self.scheduler.start()
+        self.timer.start()
 
     def add_ticker(self, func: Callable[[], object], every: timedelta) -> None:
         """Run `func` every `every`, the first time as soon as the scheduler runs."""
@@ -106,35 +111,38 @@ class ProbeScheduler:
         else:
             every = monitor.interval
             start = next_fire(monitor.id, every, now)
-        trigger = IntervalTrigger(seconds=every.total_seconds(), start_date=start, timezone=UTC)
         self.grids[monitor.id] = (start.timestamp(), every.total_seconds())
         self.last_slot.pop(monitor.id, None)  # a new grid: skips count from its first slot
-        self.scheduler.add_job(
-            self._run,
-            trigger,
-            args=[monitor.id],
-            id=monitor.id,
-            replace_existing=True,
-            max_instances=1,
-            coalesce=True,
-            misfire_grace_time=None,
-        )
+        self.timer.plan(monitor.id, start.timestamp(), every.total_seconds())
 
     def _remove(self, monitor_id: str) -> None:
         self.monitors.pop(monitor_id, None)
         self.retrying.discard(monitor_id)
         self.grids.pop(monitor_id, None)
         self.last_slot.pop(monitor_id, None)
-        if self.scheduler.get_job(monitor_id) is not None:
-            self.scheduler.remove_job(monitor_id)
+        self.timer.cancel(monitor_id)
+
+    def _due(self, monitor_id: str) -> None:
+        """A slot came: probe, unless this monitor's last probe is still running."""
+        if monitor_id in self.running or self.stopping:
+            return  # counted as skipped when the next probe accounts for its slot
+        self.running.add(monitor_id)
+        task = asyncio.get_running_loop().create_task(self._run(monitor_id))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
 
     async def _run(self, monitor_id: str) -> None:
+        try:
+            await self._probe(monitor_id)
+        except Exception:  # a bug of ours, never the target's doing: say so, keep probing
+            log.exception("probe crashed", monitor=monitor_id)
+        finally:
+            self.running.discard(monitor_id)
+
+    async def _probe(self, monitor_id: str) -> None:
         monitor = self.monitors.get(monitor_id)
         if monitor is None or self.stopping:
             return
-        task = asyncio.current_task()
-        if task is not None:
-            self.in_flight.add(task)
         try:
             if self.admit is not None:
                 await self.admit()
@@ -145,9 +153,6 @@ class ProbeScheduler:
             if self.stopping:
                 return  # cancelled at shutdown after the grace: expected, not an error
             raise
-        finally:
-            if task is not None:
-                self.in_flight.discard(task)
         self.submit(monitor, result)
         self._follow(monitor, result)
 
@@ -179,6 +184,7 @@ class ProbeScheduler:
     async def shutdown(self, grace: float) -> None:
         """Stop scheduling; give in-flight probes `grace` seconds, then cancel them."""
         self.stopping = True
+        self.timer.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         pending = set(self.in_flight)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -11,9 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+import trustme
 
 from tests.config_helpers import position_of
-from tests.probe_servers import HttpServer, TlsServers, never_answer
+from tests.probe_servers import HttpServer, LoopThread, TlsServers, never_answer, respond
 from upwatch.cli import main
 
 
@@ -310,3 +312,30 @@ def test_a_variable_elsewhere_that_no_stand_in_can_fill_is_required_and_named(
     assert [line.split(": ", 2)[1:] for line in lines[:-1]] == [
         ["monitors.1.method", "environment variable METHOD is not set (and has no :-default)"]
     ]
+
+
+def test_a_fresh_process_times_only_the_answer_not_its_own_setup(
+    server_thread: LoopThread, test_ca: trustme.CA, tmp_path: Path
+) -> None:
+    # A 63 ms answer within a 150 ms limit: loading CA bundles and starting a session (tens of
+    # milliseconds in a fresh process) must not push it over and make it read DEGRADED.
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    test_ca.issue_cert("127.0.0.1").configure_cert(context)
+    server = HttpServer(server_thread, {"/answer": respond(200, b"ok", delay=0.063)}, context)
+    test_ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    config = write_config(
+        tmp_path,
+        f"{{id: api, name: API, url: '{server.url('/answer')}', tls: {{ca_file: ca.pem}}, "
+        "expect: {response_time_under: 150ms}}",
+    )
+
+    done = subprocess.run(
+        [upwatch_executable(), "probe", "api", "-c", config],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("UP ")

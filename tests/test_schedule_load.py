@@ -85,3 +85,21 @@ def test_the_scheduler_counts_lag_from_the_monitor_s_slot_and_the_slots_it_skipp
     assert every == 10.0
     assert (load.probes, load.skipped, load.late) == (2, 2, 0)
     assert round(load._window[-1], 3) == 0.2
+
+
+def test_a_probe_started_a_hair_before_its_slot_is_on_time_not_an_interval_late() -> None:
+    clock = Clock()
+    loaded = config(http("api", interval="30s"))
+    scheduler = ProbeScheduler(Prober(), never_probe, clock=clock)
+    scheduler.sync(loaded.config.monitors)
+    start, _every = scheduler.grids["api"]
+    first = datetime.fromtimestamp(start, UTC)
+
+    clock.now = first - timedelta(milliseconds=1)  # the timer woke a millisecond early
+    scheduler._account("api")
+    clock.now = first + timedelta(seconds=30, milliseconds=-1)
+    scheduler._account("api")
+
+    load: Any = scheduler.load
+    assert (load.probes, load.skipped, load.late) == (2, 0, 0)
+    assert max(load._window) < 0.01

@@ -28,6 +28,7 @@ from upwatch.runtime.slot_timer import SlotTimer
 
 log = structlog.get_logger("upwatch.scheduler")
 Submit = Callable[[MonitorBase, ProbeResult], None]
+EARLY = 0.05  # seconds before a slot that still count as that slot
 
 
 def _utcnow() -> datetime:
@@ -163,7 +164,9 @@ class ProbeScheduler:
             return
         start, every = grid
         now = self.clock().timestamp()
-        slot = start + max(0, math.floor((now - start) / every)) * every
+        # The timer may start a probe a hair before its slot (timer granularity, slots fired
+        # together): that probe stands for the coming slot, not one interval late for the last.
+        slot = start + max(0, math.floor((now + EARLY - start) / every)) * every
         last = self.last_slot.get(monitor_id)
         skipped = 0 if last is None else max(0, round((slot - last) / every) - 1)
         self.last_slot[monitor_id] = slot

@@ -43,7 +43,7 @@ USER 10001:10001
 # secrets are not set at build time; `upwatch run` checks them again at start.
 RUN ["upwatch", "check", "--no-env"]
 EXPOSE 8080
-# Python's urllib, not curl: the slim image has no curl. 503 until ready, then 200 (DESIGN §7).
+# Python's urllib, not curl: the slim image has no curl. 503 until ready, then 200.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as r; r.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8080'), timeout=4)"]
 ENTRYPOINT ["docker-entrypoint.sh"]

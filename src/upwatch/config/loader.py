@@ -83,7 +83,7 @@ class Needs:
     """What a one-off command uses: only the `${VAR}`s of that monitor or channel must be set.
 
     `upwatch probe ID` runs one monitor (with what it inherits from `defaults`) and `notify-test
-    CHANNEL` one channel (DESIGN §12). Elsewhere, an unset variable is treated as `check --no-env`
+    CHANNEL` one channel. Elsewhere, an unset variable is treated as `check --no-env`
     treats it: its value gets a stand-in and is not judged.
     """
 

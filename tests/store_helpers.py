@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import ColumnElement, Row, Table, select, update
+from sqlalchemy import ColumnElement, Row, Table, event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upwatch.config.loader import LoadedConfig, parse_config
@@ -231,6 +233,20 @@ def make_harness(engine: AsyncEngine) -> MakeHarness:
         return harness
 
     return make
+
+
+@contextmanager
+def commits_fail(engine: AsyncEngine) -> Iterator[None]:
+    """The database accepts every statement and then loses the COMMIT (a failover, a full disk)."""
+
+    def refuse(_connection: Any) -> None:
+        raise OperationalError("COMMIT", None, OSError("server closed the connection"))
+
+    event.listen(engine.sync_engine, "commit", refuse)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, "commit", refuse)
 
 
 # ---- reading rows back --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from upwatch.probes.result import ProbeResult, ProbeState
 from upwatch.runtime.pipeline import Observation, Pipeline
+from upwatch.store.rollups import RollupCache
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -19,6 +20,7 @@ class Judge:
     """An evaluator that stores nothing: the test is about the buffer."""
 
     first_results: dict[str, datetime] = {}  # noqa: RUF012 - read-only here
+    rollups = RollupCache()
 
     async def evaluate(
         self, connection: AsyncConnection, batch: Sequence[Observation], now: datetime

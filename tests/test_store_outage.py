@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.store_helpers import (
@@ -16,6 +13,7 @@ from tests.store_helpers import (
     Harness,
     MakeHarness,
     at,
+    commits_fail,
     config,
     down,
     http,
@@ -42,20 +40,6 @@ async def database_unreachable(harness: Harness) -> AsyncIterator[None]:
     finally:
         harness.pipeline.engine = real
         await gone.dispose()
-
-
-@contextmanager
-def commits_fail(engine: AsyncEngine) -> Iterator[None]:
-    """The database accepts every statement and then loses the COMMIT (a failover, a full disk)."""
-
-    def refuse(_connection: Any) -> None:
-        raise OperationalError("COMMIT", None, OSError("server closed the connection"))
-
-    event.listen(engine.sync_engine, "commit", refuse)
-    try:
-        yield
-    finally:
-        event.remove(engine.sync_engine, "commit", refuse)
 
 
 async def test_while_the_database_is_unreachable_a_flush_fails_and_nothing_transitions(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.store_helpers import (
     MakeHarness,
     at,
+    commits_fail,
     config,
     degraded,
     down,
@@ -17,6 +18,7 @@ from tests.store_helpers import (
     monitor,
     results,
     rows,
+    up,
 )
 from upwatch.probes.result import ProbeResult, ProbeState
 from upwatch.store.rollups import BOUNDS_MS
@@ -151,3 +153,52 @@ async def test_results_older_than_a_day_still_roll_up_into_their_own_day(
         (at(hours=-32), 1),
         (at(hours=-8), 1),
     ]
+
+
+async def test_a_flush_whose_commit_is_lost_counts_its_results_once_when_replayed(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    # Rollups are kept in memory between flushes: a lost commit must not leave them counted.
+    harness = await make_harness(config(http("api")))
+    await harness.feed("api", up(at(minutes=1)))
+
+    with commits_fail(engine):
+        harness.submit("api", up(at(minutes=2)), up(at(minutes=3)))
+        assert await harness.flush(at(minutes=3)) is False
+    assert await harness.flush(at(minutes=4)) is True
+    await harness.feed("api", up(at(minutes=5)))
+
+    [hourly] = await rows(engine, HOURLY)
+    [daily] = await rows(engine, DAILY)
+    assert (hourly.checks, daily.checks) == (4, 4)
+
+
+async def test_rollups_written_by_another_process_while_it_held_the_monitor_are_kept(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    # The shard moves away and back: this process must read what the other one wrote.
+    here = await make_harness(config(http("api")))
+    await here.feed("api", up(at(minutes=1)))
+    here.evaluator.release(["api"])
+
+    there = await make_harness(config(http("api")), start=at(minutes=2))
+    await there.feed("api", up(at(minutes=2)), up(at(minutes=3)))
+    there.evaluator.release(["api"])
+
+    await here.start(at(minutes=4))
+    await here.feed("api", up(at(minutes=4)))
+
+    [hourly] = await rows(engine, HOURLY)
+    assert hourly.checks == 4
+
+
+async def test_results_reaching_a_new_hour_start_a_new_row_and_late_ones_still_count(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(http("api")))
+    for hour in range(3):
+        await harness.feed("api", up(at(hours=hour, minutes=30)))
+    await harness.feed("api", up(at(minutes=59)), now=at(hours=2, minutes=31))  # held up
+
+    hourly = await rows(engine, HOURLY, order=HOURLY.c.bucket)
+    assert [(r.bucket, r.checks) for r in hourly] == [(at(), 2), (at(hours=1), 1), (at(hours=2), 1)]

@@ -35,7 +35,7 @@ from upwatch.store import incidents as store
 from upwatch.store.checkins import HandedCheckin, hand_over, take_handed
 from upwatch.store.monitors import Lifecycle
 from upwatch.store.outbox import enqueue
-from upwatch.store.rollups import add_downtime
+from upwatch.store.rollups import RollupCache, add_downtime
 from upwatch.store.states import Loaded, load_states, save_states
 
 log = structlog.get_logger("upwatch.evaluator")
@@ -61,6 +61,8 @@ class Evaluator:
         # only ones the per-flush tick looks at, rather than every monitor every second.
         self._hot: set[str] = set()
         self._heartbeats: set[str] = set()
+        # The rollups of the monitors held, written through and kept only for them.
+        self.rollups = RollupCache()
         self.set_config(loaded)
 
     def set_config(self, loaded: LoadedConfig) -> None:
@@ -75,7 +77,9 @@ class Evaluator:
 
     async def take(self, connection: AsyncConnection, monitor_ids: Iterable[str]) -> None:
         """Start evaluating `monitor_ids`, resuming exactly from the database."""
-        found: dict[str, Loaded] = await load_states(connection, monitor_ids)
+        ids = list(monitor_ids)
+        self.rollups.forget(ids)  # another process may have written them meanwhile
+        found: dict[str, Loaded] = await load_states(connection, ids)
         for monitor_id, loaded in found.items():
             self.states[monitor_id] = loaded.state
             self.created[monitor_id] = loaded.created_at
@@ -96,7 +100,9 @@ class Evaluator:
         return sorted(m for m in ids if m in self.states)
 
     def release(self, monitor_ids: Iterable[str]) -> None:
-        for monitor_id in monitor_ids:
+        ids = list(monitor_ids)
+        self.rollups.forget(ids)
+        for monitor_id in ids:
             self._hot.discard(monitor_id)
             state = self.states.pop(monitor_id, None)
             incident = None if state is None else state.open_incident
@@ -287,9 +293,11 @@ class Evaluator:
         self.progress.update(self._staged_progress)
         for incident_id in self._resolved:
             self.progress.pop(incident_id, None)
+        self.rollups.commit()
         self.rollback()
 
     def rollback(self) -> None:
+        self.rollups.rollback()
         self._staged.clear()
         self._staged_progress.clear()
         self._resolved.clear()

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from upwatch.probes.result import ProbeResult, ProbeState
 from upwatch.store.checkins import HandedCheckin
 from upwatch.store.results import write_results
+from upwatch.store.rollups import RollupCache
 
 log = structlog.get_logger("upwatch.pipeline")
 
@@ -57,6 +58,9 @@ class Evaluator(Protocol):
 
     @property
     def first_results(self) -> dict[str, datetime]: ...
+
+    @property
+    def rollups(self) -> RollupCache: ...
 
     def commit(self) -> None: ...
 
@@ -175,7 +179,9 @@ class Pipeline:
                 if self.gate is not None and not await self.gate(connection, now):
                     raise _NotOurs
                 rows = await self.evaluator.evaluate(connection, batch, now)
-                await write_results(connection, rows, self.evaluator.first_results)
+                await write_results(
+                    connection, rows, self.evaluator.first_results, self.evaluator.rollups
+                )
         except _NotOurs:
             self.evaluator.rollback()
             self._unconfirmed()

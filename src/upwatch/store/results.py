@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.probes.result import ProbeResult
-from upwatch.store.rollups import apply_rollups
+from upwatch.store.rollups import RollupCache
 from upwatch.store.tables import MONITORS, RESULTS
 
 
@@ -33,11 +33,14 @@ async def write_results(
     connection: AsyncConnection,
     results: Sequence[tuple[str, ProbeResult]],
     first: Mapping[str, datetime] | None = None,
+    rollups: RollupCache | None = None,
 ) -> None:
-    """Insert `results`; `first` names monitors getting their first result ever (and when)."""
+    """Insert `results` and merge them into the rollups (through `rollups`, which then holds the
+    merged values until its commit or rollback); `first` names monitors getting their first
+    result ever (and when)."""
     if results:
         await connection.execute(RESULTS.insert(), [result_row(m, r) for m, r in results])
-        await apply_rollups(
+        await (rollups or RollupCache()).apply(
             connection,
             [(m, r.checked_at, str(r.state), r.duration * 1000) for m, r in results],
         )

@@ -41,7 +41,7 @@ async def coordinator(engine: AsyncEngine, clock: Clock) -> Coordinator:
 
     return Coordinator(
         engine,
-        shard_locks(engine, "old:1"),
+        shard_locks(engine),
         instance="old:1",
         generation=Generation(generation, "digest-old"),
         clock=clock,

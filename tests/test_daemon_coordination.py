@@ -177,6 +177,31 @@ def test_a_killed_instance_s_shards_are_taken_over_within_15s_without_announcing
     assert not any(d.logged("incident confirmed") for d in survivors)
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_on_sqlite_a_restart_after_sigkill_probes_again_within_2s_of_healthy(
+    db_url: str, daemons: Callable[..., Daemon], target: Target, hook_port: int
+) -> None:
+    # Kernel locks drop with the killed process: no waiting for its leases or heartbeat to age.
+    daemon = daemons(db_url)
+    daemon.write_config(
+        daemon_config(monitors_yaml(target, ["web"], interval=1), hook_port=hook_port)
+    )
+    daemon.start().wait_healthy()
+    wait_for(lambda: target.hits_of("/web"), "the first probe")
+    daemon.kill()
+
+    daemon.start()
+    wait_for(lambda: daemon.healthz() == 200, "/healthz to answer 200 again", every=0.02)
+    healthy_at = now()
+    first = wait_for(
+        lambda: [h for h in target.hits_of("/web") if h > healthy_at], "a probe after the restart"
+    )[0]
+
+    assert first - healthy_at <= timedelta(seconds=2), (healthy_at, first)
+    taken = [e for e in daemon.logged("shards taken") if e.get("held") == SHARDS]
+    assert taken, "the restarted instance took every shard at once"
+
+
 # ---- check-ins ----------------------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 A monitor belongs to shard `crc32(id) % 64`. Every instance beats in the instances table and
 holds its fair share (64 / live instances, rounded up) of the shards: PostgreSQL advisory locks on
 a dedicated connection (not a pooled one, which would keep its locks when returned to the pool;
-the locks drop with the connection when a process dies), or lease rows with an expiry on SQLite.
+the locks drop with the connection when a process dies), or kernel byte-range locks on a file
+beside an SQLite database (they drop the instant the process dies; see file_locks.py).
 A shard that is free (its holder released it or died) is taken at the next step, every 2 s.
 
 Config generations: overlapping deployments may run different configs. An instance that sees a
@@ -28,12 +29,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.engine.phase import SHARDS
+from upwatch.runtime.database_errors import is_contention
 from upwatch.store import leases
 from upwatch.store.generations import newest_live_digest
 
 log = structlog.get_logger("upwatch.coordination")
 STEP_SECONDS = 2.0
-LEASE_TTL = timedelta(seconds=10)
 LIVE_WITHIN = timedelta(seconds=10)
 ShardsGained = Callable[[set[int]], Awaitable[None]]
 # forced=True: the shards were taken away (a lock connection dropped, a lease expired) and
@@ -50,7 +51,21 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
 )
 
 
+def _failed(exc: BaseException, unreachable: bool) -> bool:
+    """Log a failed step once per outage; whether the database is unreachable now."""
+    if is_contention(exc):  # SQLite busy with another writer: the next step, quietly
+        log.debug("coordination step skipped: database busy")
+        return unreachable
+    if not unreachable:
+        log.warning("coordination paused: database unreachable", error=type(exc).__name__)
+    return True
+
+
 class ShardLocks(Protocol):
+    def live(self, counted: int) -> int:
+        """How many instances share the shards, given how many beat recently."""
+        ...
+
     async def take(self, shard: int, now: datetime) -> bool: ...
 
     async def keep(self, held: set[int], now: datetime) -> set[int]: ...
@@ -102,11 +117,7 @@ class Coordinator:
             try:
                 await self.step()
             except UNREACHABLE as exc:
-                if not unreachable:
-                    log.warning(
-                        "coordination paused: database unreachable", error=type(exc).__name__
-                    )
-                unreachable = True
+                unreachable = _failed(exc, unreachable)
             else:
                 if unreachable:
                     log.info("coordination resumed")
@@ -132,7 +143,7 @@ class Coordinator:
             # Beat first: this instance's own generation counts among the live ones.
             await leases.beat(connection, self.instance, self.generation.id, self.started, now)
             newer = await self._superseded(connection, now)
-            live = await leases.live_instances(connection, now, LIVE_WITHIN)
+            live = self.locks.live(await leases.live_instances(connection, now, LIVE_WITHIN))
         if newer:
             await self.step_down("a newer config generation is running")
             return

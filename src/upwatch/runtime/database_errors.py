@@ -7,6 +7,8 @@ for user "app"`, `Connect call failed ('10.0.0.5', 5432)`. Neither the URL nor a
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy.exc import DBAPIError
 
 MAX_CHARS = 200
@@ -21,3 +23,14 @@ def describe_database_error(exc: BaseException) -> str:
     if not text or isinstance(cause, TimeoutError):
         text = "timed out" if isinstance(cause, TimeoutError) else type(cause).__name__
     return text[:MAX_CHARS]
+
+
+def is_contention(exc: BaseException) -> bool:
+    """SQLite's "database is locked" (or busy): another writer held the write lock past the busy
+    timeout. The database is there and answering; the work waits and is retried, it is never an
+    outage (no shards dropped, no results given up, no warning)."""
+    cause = exc.orig if isinstance(exc, DBAPIError) else exc
+    if not isinstance(cause, sqlite3.OperationalError):
+        return False
+    text = str(cause).lower()
+    return "locked" in text or "busy" in text

@@ -1,4 +1,4 @@
-"""The two ways to hold a shard: PostgreSQL advisory locks, or SQLite lease rows."""
+"""The two ways to hold a shard: PostgreSQL advisory locks, or kernel locks beside SQLite."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import structlog
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from upwatch.runtime.coordination import LEASE_TTL, ShardLocks
-from upwatch.store import leases
+from upwatch.runtime.coordination import ShardLocks
+from upwatch.runtime.file_locks import FileShardLocks, lock_path
 
 log = structlog.get_logger("upwatch.locks")
 LOCK_CLASS = 0x7570  # advisory lock namespace for shards ("up"); migrations use another key
@@ -41,6 +41,9 @@ class PgAdvisoryLocks:
         if self.connection is None or self.connection.is_closed():
             self.connection = await asyncpg.connect(self.dsn, timeout=CONNECT_TIMEOUT)
         return self.connection
+
+    def live(self, counted: int) -> int:
+        return counted  # instances on several machines: the heartbeat table is all there is
 
     async def take(self, shard: int, now: datetime) -> bool:
         async with self.mutex:
@@ -95,39 +98,7 @@ class PgAdvisoryLocks:
             await self.connection.close(timeout=CALL_TIMEOUT)
 
 
-class SqliteLeases:
-    """Lease rows with an expiry: renewed every step, taken over once expired."""
-
-    def __init__(self, engine: AsyncEngine, holder: str) -> None:
-        self.engine = engine
-        self.holder = holder
-
-    async def take(self, shard: int, now: datetime) -> bool:
-        async with self.engine.begin() as connection:
-            return await leases.claim(connection, shard, self.holder, now, LEASE_TTL)
-
-    async def keep(self, held: set[int], now: datetime) -> set[int]:
-        if not held:
-            return set()
-        async with self.engine.begin() as connection:
-            return await leases.renew(connection, held, self.holder, now, LEASE_TTL)
-
-    async def confirmed(self, connection: AsyncConnection, held: set[int], now: datetime) -> bool:
-        """Renew the leases as the transaction's first write: SQLite has one writer at a time,
-        so if they are still ours now, nobody can take them before this transaction ends."""
-        if not held:
-            return True
-        return await leases.renew(connection, held, self.holder, now, LEASE_TTL) == held
-
-    async def give_back(self, shard: int) -> None:
-        async with self.engine.begin() as connection:
-            await leases.release(connection, shard, self.holder)
-
-    async def close(self) -> None:
-        return None
-
-
-def shard_locks(engine: AsyncEngine, holder: str) -> ShardLocks:
+def shard_locks(engine: AsyncEngine) -> ShardLocks:
     if engine.dialect.name == "postgresql":
         return PgAdvisoryLocks(engine.url)
-    return SqliteLeases(engine, holder)
+    return FileShardLocks(lock_path(engine))

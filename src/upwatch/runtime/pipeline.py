@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.probes.result import ProbeResult, ProbeState
+from upwatch.runtime.database_errors import is_contention
 from upwatch.store.checkins import HandedCheckin
 from upwatch.store.results import write_results
 from upwatch.store.rollups import RollupCache
@@ -188,7 +189,10 @@ class Pipeline:
             return False
         except (SQLAlchemyError, OSError) as exc:
             self.evaluator.rollback()
-            self._database_down(exc)
+            if is_contention(exc):  # another writer was busy: the next flush tries again
+                log.debug("database busy: flush retried", buffered=len(self.buffer))
+            else:
+                self._database_down(exc)
             return False
         self.confirmed = True
         self.evaluator.commit()
@@ -215,9 +219,22 @@ class Pipeline:
         self.database_up = False
 
     async def drain(self, seconds: float) -> None:
-        """On shutdown: write what is left, giving up after `seconds`."""
-        try:
-            async with asyncio.timeout(seconds):
-                await self.flush()
-        except TimeoutError:
-            log.warning("shutdown: results left unwritten", count=len(self.buffer))
+        """On shutdown: write everything buffered. It keeps going while batches commit (an
+        overloaded writer is slow, not gone: every finished probe is stored) and gives up only
+        when the database is unreachable or nothing commits for `seconds`."""
+        loop = asyncio.get_running_loop()
+        progress_at = loop.time()
+        while True:
+            before = len(self.buffer)
+            try:
+                async with asyncio.timeout(max(0.0, progress_at + seconds - loop.time())):
+                    await self.flush()
+            except TimeoutError:
+                pass
+            if not self.buffer:
+                return
+            if len(self.buffer) < before:
+                progress_at = loop.time()
+            elif not self.database_up or loop.time() >= progress_at + seconds:
+                log.warning("shutdown: results left unwritten", count=len(self.buffer))
+                return

@@ -27,6 +27,7 @@ from upwatch.engine.phase import in_shards, shard_of
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult
 from upwatch.runtime.coordination import UNREACHABLE, Coordinator, Generation
+from upwatch.runtime.database_errors import is_contention
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
 from upwatch.runtime.load import ScheduleLoad
@@ -43,6 +44,7 @@ T = TypeVar("T")
 # Work in a transaction that loads monitors: its result, and the archived monitors it resolved.
 Loading = Callable[[AsyncConnection], Awaitable[tuple[T, list[str]]]]
 PRUNE_EVERY = timedelta(minutes=10)
+PRUNE_BREATH = 0.05  # seconds between two batches of deletes
 
 
 class MonitoringService:
@@ -106,7 +108,7 @@ class MonitoringService:
         self.flusher = asyncio.create_task(self.pipeline.run(self.stop_event))
         self.coordinator = Coordinator(
             self.engine,
-            shard_locks(self.engine, self.instance),
+            shard_locks(self.engine),
             instance=self.instance,
             generation=generation,
             clock=self.clock,
@@ -201,13 +203,21 @@ class MonitoringService:
         while True:
             retention = self.loaded.config.retention
             try:
-                pruned = await prune(self.engine, self.clock(), retention.raw, retention.rollups)
+                pruned = await prune(
+                    self.engine, self.clock(), retention.raw, retention.rollups, self._yield
+                )
             except (OSError, SQLAlchemyError) as exc:
-                log.warning("retention pruning failed; will retry", error=type(exc).__name__)
+                if not is_contention(exc):  # busy is not a failure: the next round goes on
+                    log.warning("retention pruning failed; will retry", error=type(exc).__name__)
             else:
                 if pruned.results or pruned.rollups or pruned.outbox:
                     log.info("pruned old rows", **asdict(pruned))
             await asyncio.sleep(PRUNE_EVERY.total_seconds())
+
+    async def _yield(self) -> None:
+        """Between two batches of pruning: the result writer first, and a breath for probes."""
+        await self.pipeline.room()
+        await asyncio.sleep(PRUNE_BREATH)
 
     async def stop(self, grace: float = 3.0) -> None:
         """Stop probing, let in-flight probes finish (or cancel them), write what is left,

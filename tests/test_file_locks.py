@@ -47,6 +47,7 @@ async def test_closing_frees_every_shard_and_the_seat(tmp_path: Path) -> None:
     second = FileShardLocks(tmp_path / "u.db-shards")
     assert await first.take(7, T0)
     assert (first.live(5), second.live(5)) == (2, 2)  # seats, not a stale heartbeat count
+    assert first.live(1) == 1  # the other one stepped down: it no longer beats
 
     await first.close()
 
@@ -67,7 +68,7 @@ async def test_a_killed_holder_frees_its_shards_at_once(tmp_path: Path) -> None:
         assert holder.stdout is not None
         assert holder.stdout.readline() == b"held\n"
         assert not await here.take(3, T0)
-        assert here.live(1) == 2
+        assert here.live(2) == 2
 
         holder.kill()
         holder.wait(timeout=10)

@@ -85,10 +85,12 @@ class FileShardLocks:
         return bool(struct.unpack(_FLOCK, answer)[0] != fcntl.F_UNLCK)
 
     def live(self, counted: int) -> int:
-        """Instances alive on this database: the held seats, ours included (the heartbeat
-        count is not needed: a seat is free the moment its process dies)."""
+        """Instances sharing the shards: those that beat recently (`counted`, which leaves out
+        one that stepped down for a newer config) and hold a seat (which leaves out one that
+        was killed: its seat is free the moment it died). Each count errs only one way."""
         others = range(SHARDS, SHARDS + SEATS)
-        return 1 + sum(1 for seat in others if seat != self.seat and self._held_elsewhere(seat))
+        seats = 1 + sum(1 for seat in others if seat != self.seat and self._held_elsewhere(seat))
+        return max(1, min(seats, counted))
 
     async def take(self, shard: int, now: datetime) -> bool:
         return self._lock(shard)

@@ -39,10 +39,28 @@ Connection reuse check: neither side may reuse a connection between probes (the 
 `Connection: close`; blackbox_exporter's http prober builds a client per probe). nginx's
 stub_status is read at the start and end of each measured window (the daemons' window, the
 blackbox_exporter requests after its warm-up): accepted connections against requests, which should
-be equal; and its access log (`$msec $connection $connection_requests $request_uri`) gives per
-side, over the same windows, the requests (`/m…` are the daemons', `/probe` blackbox_exporter's),
-the distinct connections they came on and the most requests seen on one connection (1 = none
-reused).
+be equal; and its access log (`$msec $connection $connection_requests $status $request_uri`)
+gives per side, over the same windows, the requests (`/m…` are the daemons', `/probe`
+blackbox_exporter's), the distinct connections they came on and the most requests seen on one
+connection (1 = none reused).
+
+Under stress (bench/scale_stress.py has the details):
+
+- `--workers N|auto` is passed to each daemon as `UPWATCH_WORKERS` (default 1). A daemon with
+  workers forks them: its CPU is then utime + stime of its whole process tree (as PostgreSQL's)
+  and its peak RSS the sum of VmHWM over the tree; the split of the shards is read from the
+  workers' interleaved log lines (the union of the shards taken and not released adds up to 64
+  and no shard changes hands for three coordination steps). A /metrics scrape reaches whichever
+  worker accepts the connection: those figures are one worker's and are labelled so.
+- lost at shutdown: after the window the daemons are stopped with SIGTERM (timed, exit codes
+  kept); the requests nginx answered with 200 to them over the whole run (its access log) minus
+  the result rows stored over the whole run is the results lost. Their logs are then read whole:
+  "shutdown: results left unwritten" lines, tracebacks, APScheduler's "Error running job", and
+  the warning and error lines counted.
+- `--wrk PATH` runs `wrk --latency` against the first daemon's port for the window, beside the
+  probing: requests/s, latency p50 / p99, non-2xx/3xx responses and socket errors, wrk's own CPU
+  (it shares the machine), next to the probes' done / scheduled and lag p99 of that window. The
+  daemons' CPU per probe then includes serving wrk.
 
 `--runs N` repeats the whole measurement (fresh nginx, database and daemons, then
 blackbox_exporter) N times, prints a row per run and the median of each numeric column; the ratio
@@ -61,13 +79,14 @@ Every loop is bounded in count and time.
     python -m bench scale [--monitors 1000] [--interval 30] [--seconds 60] [--warmup 10]
                           [--db sqlite|postgres] [--instances 1] [--blackbox-probes 3000]
                           [--asyncio-loop] [--keep-logs DIR] [--runs 1] [--profile FILE]
+                          [--workers 1|N|auto] [--wrk PATH] [--wrk-connections 32]
+                          [--wrk-threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import re
@@ -88,8 +107,32 @@ from pathlib import Path
 
 import httpx
 
+from bench.procfs import (
+    cpu_seconds,
+    stat_fields,
+    ticks_of,
+    tree_cpu_seconds,
+    tree_hwm_kib,
+    tree_ticks,
+)
+from bench.scale_stress import (
+    SHUTDOWN_HEAD,
+    WRK_HEAD,
+    Stopped,
+    WrkRun,
+    answered,
+    finish_wrk,
+    forked_workers,
+    log_account,
+    log_events,
+    reap,
+    shard_union,
+    shutdown_row,
+    start_wrk,
+    wrk_row,
+)
+
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-TICKS = os.sysconf("SC_CLK_TCK")
 SHARDS = 64  # upwatch.engine.phase.SHARDS
 # A probe may start a hair before its slot (clock reads); a result within this much before a slot
 # belongs to that slot.
@@ -99,6 +142,7 @@ WITHOUT_UVLOOP = (
     "import sys; sys.modules['uvloop'] = None; from upwatch.cli import main; sys.exit(main())"
 )
 BEHIND = "probing falls behind schedule"  # the start of the daemon's overload warning
+SETTLE_S = 6.0  # three coordination steps with no shard changing hands: the split is done
 # The daemons' own load figures read from /metrics after the window (counters carry `_total`).
 SCRAPED = (
     "upwatch_shards_held",
@@ -118,7 +162,7 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 8192; }}
 http {{
-    log_format conns '$msec $connection $connection_requests $request_uri';
+    log_format conns '$msec $connection $connection_requests $status $request_uri';
     access_log {dir}/access.log conns buffer=256k flush=1s;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
@@ -229,6 +273,9 @@ class DaemonRun:
     stub: Stub  # nginx's counters over the window
     pg_cpu_s: float | None  # the PostgreSQL server's CPU over the window (--db postgres)
     profiled: Profiled | None
+    workers: tuple[int, ...]  # per daemon: processes probing (its "workers started", else 1)
+    stopped: Stopped
+    wrk: WrkRun | None
 
     @property
     def ms_per_probe(self) -> float:
@@ -269,6 +316,12 @@ class Run:
     daemon: DaemonRun
     blackbox: BlackboxRun
     connections: dict[str, Connections]  # per side (SIDES)
+    answered: int  # daemon requests nginx answered with 200 over the whole run
+
+    @property
+    def lost(self) -> int:
+        """Answered but never stored: results lost (at shutdown, or dropped)."""
+        return self.answered - self.daemon.stopped.stored
 
     @property
     def ratio(self) -> float:
@@ -280,46 +333,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def stat_fields(pid: int) -> list[str]:
-    """/proc/PID/stat after the command: [0] is field 3 of proc(5) (state), [1] the ppid."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat[stat.rindex(")") + 2 :].split()
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of the process (every thread), in seconds."""
-    fields = stat_fields(pid)
-    return (int(fields[11]) + int(fields[12])) / TICKS  # fields 14 and 15 of proc(5)
-
-
-def tree_ticks(root: int) -> dict[tuple[int, int], int]:
-    """utime + stime in ticks of `root` and every descendant (one pass over /proc), keyed by
-    (pid, start time) so that a reused pid is a new process."""
-    parents: dict[int, int] = {}
-    ticks: dict[int, tuple[int, int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with suppress(OSError, IndexError, ValueError):  # gone meanwhile
-            fields = stat_fields(int(entry.name))
-            parents[int(entry.name)] = int(fields[1])
-            ticks[int(entry.name)] = (int(fields[19]), int(fields[11]) + int(fields[12]))
-    found = {root}
-    for _ in range(64):  # depth bound: descendants of descendants
-        more = {pid for pid, ppid in parents.items() if ppid in found} - found
-        if not more:
-            break
-        found |= more
-    return {(pid, ticks[pid][0]): ticks[pid][1] for pid in found if pid in ticks}
-
-
-def tree_cpu_seconds(
-    before: dict[tuple[int, int], int], after: dict[tuple[int, int], int]
-) -> float:
-    """CPU of a process tree between two `tree_ticks`: a process new in `after` counts from 0."""
-    return sum(t - before.get(key, 0) for key, t in after.items()) / TICKS
 
 
 async def _postmaster_pid(url: str) -> int:
@@ -336,13 +349,6 @@ async def _postmaster_pid(url: str) -> int:
 def postmaster_pid(db_url: str) -> int:
     """The PostgreSQL postmaster: the parent of a backend serving a connection of ours."""
     return asyncio.run(_postmaster_pid(db_url))
-
-
-def hwm_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
 
 
 def stop(process: subprocess.Popen[bytes], grace: float = 30) -> None:
@@ -414,7 +420,7 @@ def connections(access_log: Path, prefix: str, window: tuple[float, float]) -> C
     with access_log.open() as lines:
         for line in lines:
             parts = line.split()
-            if len(parts) != 4 or not parts[3].startswith(prefix):
+            if len(parts) != 5 or not parts[4].startswith(prefix):
                 continue
             if window[0] <= float(parts[0]) <= window[1]:
                 requests += 1
@@ -481,6 +487,22 @@ async def read_results(
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+async def count_results(url: str) -> int:
+    """Every result row stored, the whole run."""
+    from sqlalchemy import func, select
+
+    from upwatch.store.database import create_engine, database_url
+    from upwatch.store.tables import ResultRow
+
+    engine = create_engine(database_url({"DATABASE_URL": url}))
+    try:
+        async with engine.connect() as connection:
+            count = await connection.scalar(select(func.count()).select_from(ResultRow))
+    finally:
+        await engine.dispose()
+    return int(count or 0)
+
+
 def judge(
     rows: list[tuple[str, datetime, str]],
     count: int,
@@ -523,19 +545,6 @@ def judge(
     )
 
 
-def log_events(path: Path) -> Iterator[dict[str, object]]:
-    """The JSON lines of a daemon's log (other lines, such as a traceback's, are skipped)."""
-    with path.open("rb") as lines:
-        for line in lines:
-            if line.startswith(b"{"):
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(event, dict):
-                    yield event
-
-
 def shards_held(path: Path) -> int:
     """Shards held according to the daemon's last "shards taken" / "shards released" line."""
     held = 0
@@ -546,8 +555,28 @@ def shards_held(path: Path) -> int:
     return held
 
 
+def wait_settled(daemons: list[Daemon], deadline_s: float) -> None:
+    """With forked workers: until the daemons hold the 64 shards between them and none changed
+    hands for SETTLE_S (a worker above its fair share gives the excess back at its next step)."""
+    end = time.monotonic() + deadline_s
+    last: tuple[int, int] = (-1, -1)
+    since = time.monotonic()
+    while time.monotonic() < end:
+        for d in daemons:
+            if d.process.poll() is not None:
+                raise RuntimeError(f"upwatch {d.name} exited with {d.process.returncode}")
+        unions = [shard_union(d.log) for d in daemons]
+        now = (sum(len(held) for held, _ in unions), sum(lines for _, lines in unions))
+        if now != last:
+            last, since = now, time.monotonic()
+        elif now[0] == SHARDS and time.monotonic() - since >= SETTLE_S:
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"shards not settled within {deadline_s:.0f} s (held, lines: {last})")
+
+
 def start_daemon(
-    name: str, config: Path, db_url: str, workdir: Path, *, asyncio_loop: bool
+    name: str, config: Path, db_url: str, workdir: Path, *, asyncio_loop: bool, workers: str
 ) -> Daemon:
     port = free_port()
     env = {
@@ -557,6 +586,7 @@ def start_daemon(
         "HOST": "127.0.0.1",
         "LOG_FORMAT": "json",
         "UPWATCH_INSTANCE": name,
+        "UPWATCH_WORKERS": workers,
     }
     for variable in ("UPWATCH_HEARTBEAT_URL", "UPWATCH_CONFIG", "UPWATCH_METRICS_TOKEN"):
         env.pop(variable, None)
@@ -617,13 +647,15 @@ def view(daemon: Daemon, metrics: dict[str, float]) -> DaemonView:
     return DaemonView(daemon.name, metrics, behind, dict(problems))
 
 
-def start_py_spy(pid: int, raw: Path, seconds: int) -> subprocess.Popen[bytes]:
+def start_py_spy(pid: int, raw: Path, seconds: int, tree: bool) -> subprocess.Popen[bytes]:
+    """py-spy on `pid`; with `tree` (forked workers) on its child processes too."""
     binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
         [
             *(binary, "record", "--pid", str(pid), "--rate", str(PY_SPY_RATE)),
             *("--format", "raw", "--output", str(raw), "--duration", str(seconds)),
             "--nonblocking",
+            *(("--subprocesses",) if tree else ()),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -632,22 +664,101 @@ def start_py_spy(pid: int, raw: Path, seconds: int) -> subprocess.Popen[bytes]:
 
 def finish_py_spy(process: subprocess.Popen[bytes], raw: Path, deadline_s: float) -> Profiled:
     """Waits for py-spy (killed past the deadline) and reaps it with its resource usage."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        time.sleep(0.2)
-    else:
-        process.kill()
-        pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    _, cpu_s = reap(process, deadline_s)
     if process.stderr is not None:
         err = process.stderr.read().decode(errors="replace").strip()
         process.stderr.close()
         if process.returncode != 0 or not raw.exists():
             print(f"py-spy exited with {process.returncode}: {err[-2000:]}", file=sys.stderr)
-    return Profiled(process.pid, raw, usage.ru_utime + usage.ru_stime, process.returncode)
+    return Profiled(process.pid, raw, cpu_s, process.returncode)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The readings of the measured window."""
+
+    t0: datetime
+    t1: datetime
+    cpu_s: float  # the daemons' (with forked workers: their process trees')
+    hwm_kib: list[int]  # per daemon (summed over its tree)
+    stub: Stub
+    pg_cpu_s: float | None
+    profiled: Profiled | None
+    wrk: WrkRun | None
+
+
+def measure(
+    args: argparse.Namespace,
+    stack: ExitStack,
+    daemons: list[Daemon],
+    nginx_port: int,
+    db_url: str,
+    profile: Path | None,
+) -> Window:
+    """The window: CPU, nginx's counters and peak RSS, with py-spy (`profile`) or wrk
+    (`--wrk`) running over it when asked."""
+    pids, tree = [d.process.pid for d in daemons], args.workers != "1"
+    postmaster = postmaster_pid(db_url) if args.db == "postgres" else None
+    raw = profile.with_name(profile.name + ".raw") if profile is not None else None
+    spy = start_py_spy(pids[0], raw, args.seconds, tree) if raw is not None else None
+    if spy is not None:
+        stack.callback(stop, spy, 0)
+    wrk_url = f"http://127.0.0.1:{daemons[0].port}{args.wrk}" if args.wrk else ""
+    wrk_out = daemons[0].log.with_name("wrk.out")
+    stub0 = stub_status(nginx_port)
+    pg0 = tree_ticks(postmaster) if postmaster else {}
+    wrk = (
+        start_wrk(wrk_url, args.wrk_connections, args.wrk_threads, args.seconds, wrk_out)
+        if wrk_url
+        else None
+    )
+    if wrk is not None:
+        stack.callback(stop, wrk, 0)
+    t0, ticks0 = datetime.now(UTC), ticks_of(pids, tree)
+    time.sleep(args.seconds)
+    t1, ticks1 = datetime.now(UTC), ticks_of(pids, tree)
+    pg1 = tree_ticks(postmaster) if postmaster else {}
+    stub1 = stub_status(nginx_port)
+    return Window(
+        t0=t0,
+        t1=t1,
+        cpu_s=tree_cpu_seconds(ticks0, ticks1),
+        hwm_kib=[tree_hwm_kib(pid, tree) for pid in pids],
+        stub=stub1 - stub0,
+        pg_cpu_s=tree_cpu_seconds(pg0, pg1) if postmaster else None,
+        profiled=finish_py_spy(spy, raw, 60) if spy and raw else None,
+        wrk=(
+            finish_wrk(wrk, wrk_out, wrk_url, args.wrk_connections, args.wrk_threads)
+            if wrk
+            else None
+        ),
+    )
+
+
+def start_all(
+    args: argparse.Namespace, stack: ExitStack, config: Path, db_url: str, workdir: Path
+) -> list[Daemon]:
+    """Every daemon started, healthy and holding its share of the shards."""
+    daemons: list[Daemon] = []
+    for i in range(args.instances):
+        daemon = start_daemon(
+            f"bench-{i}",
+            config,
+            db_url,
+            workdir,
+            asyncio_loop=args.asyncio_loop,
+            workers=args.workers,
+        )
+        daemons.append(daemon)
+        stack.callback(stop, daemon.process)
+    stack.callback(stop_all, daemons)  # runs first: every daemon gets SIGTERM at once
+    for d in daemons:
+        wait_http(f"http://127.0.0.1:{d.port}/healthz", 300, d.process)
+    if args.workers == "1":
+        wait_split(daemons, 120)
+    else:
+        wait_settled(daemons, 120)
+    return daemons
 
 
 def run_daemons(
@@ -657,41 +768,19 @@ def run_daemons(
     db_url: str,
     profile: Path | None,
 ) -> DaemonRun:
-    """The daemons' window; py-spy samples the first daemon over it when `profile` is given."""
+    """The daemons' window, then their SIGTERM; py-spy samples the first daemon over the window
+    when `profile` is given."""
     target = f"http://127.0.0.1:{nginx_port}"
     interval = timedelta(seconds=args.interval)
     config = workdir / "monitors.yaml"
     config.write_text(monitors_yaml(args.monitors, args.interval, target))
     started = time.monotonic()
     with ExitStack() as stack:
-        daemons: list[Daemon] = []
-        for i in range(args.instances):
-            daemon = start_daemon(
-                f"bench-{i}", config, db_url, workdir, asyncio_loop=args.asyncio_loop
-            )
-            daemons.append(daemon)
-            stack.callback(stop, daemon.process)
-        stack.callback(stop_all, daemons)  # runs first: every daemon gets SIGTERM at once
-        for d in daemons:
-            wait_http(f"http://127.0.0.1:{d.port}/healthz", 300, d.process)
-        wait_split(daemons, 120)
+        daemons = start_all(args, stack, config, db_url, workdir)
         startup = time.monotonic() - started
+        workers = tuple(forked_workers(d.log) for d in daemons)
         time.sleep(args.warmup)
-        pids = [d.process.pid for d in daemons]
-        postmaster = postmaster_pid(db_url) if args.db == "postgres" else None
-        raw = profile.with_name(profile.name + ".raw") if profile is not None else None
-        spy = start_py_spy(pids[0], raw, args.seconds) if raw is not None else None
-        if spy is not None:
-            stack.callback(stop, spy, 0)
-        stub0 = stub_status(nginx_port)
-        pg0 = tree_ticks(postmaster) if postmaster else {}
-        t0, cpu0 = datetime.now(UTC), sum(cpu_seconds(pid) for pid in pids)
-        time.sleep(args.seconds)
-        t1, cpu1 = datetime.now(UTC), sum(cpu_seconds(pid) for pid in pids)
-        pg1 = tree_ticks(postmaster) if postmaster else {}
-        stub1 = stub_status(nginx_port)
-        hwm = [hwm_kib(pid) for pid in pids]
-        profiled = finish_py_spy(spy, raw, 60) if spy and raw else None
+        window = measure(args, stack, daemons, nginx_port, db_url, profile)
         for d in daemons:
             if d.process.poll() is not None:
                 code = d.process.returncode
@@ -700,11 +789,22 @@ def run_daemons(
         # Results are flushed at least every second; let the probes of the window's last slots
         # (possibly late) finish and be written, then stop so every buffered row is flushed.
         time.sleep(min(args.interval, 5) + 2)
+        sigterm = time.monotonic()
+        stop_all(daemons)
+        stop_s = time.monotonic() - sigterm
+        exit_codes = tuple(d.process.returncode for d in daemons)  # None: killed on leaving
+    stopped = Stopped(
+        stop_s,
+        exit_codes,
+        asyncio.run(count_results(db_url)),
+        tuple(log_account(d.log) for d in daemons),
+    )
     views = [view(d, m) for d, m in zip(daemons, metrics, strict=True)]
     if args.keep_logs is not None:
         args.keep_logs.mkdir(parents=True, exist_ok=True)
         for d in daemons:
             shutil.copy(d.log, args.keep_logs / d.log.name)
+    t0, t1 = window.t0, window.t1
     rows = asyncio.run(read_results(db_url, t0 - interval, t1 + interval))
     seconds = (t1 - t0).total_seconds()
     return DaemonRun(
@@ -712,15 +812,18 @@ def run_daemons(
         startup_s=startup,
         judged=judge(rows, args.monitors, interval, t0, t1),
         nominal=args.monitors * seconds / args.interval,
-        cpu_s=cpu1 - cpu0,
-        hwm_kib=hwm,
+        cpu_s=window.cpu_s,
+        hwm_kib=window.hwm_kib,
         rows=sum(1 for _, at, _ in rows if t0 <= at < t1),
         seconds=seconds,
         views=views,
         window=(t0.timestamp(), t1.timestamp()),
-        stub=stub1 - stub0,
-        pg_cpu_s=tree_cpu_seconds(pg0, pg1) if postmaster else None,
-        profiled=profiled,
+        stub=window.stub,
+        pg_cpu_s=window.pg_cpu_s,
+        profiled=window.profiled,
+        workers=workers,
+        stopped=stopped,
+        wrk=window.wrk,
     )
 
 
@@ -861,11 +964,16 @@ def table_row(label: str, r: Row, extra: tuple[str, str, str, str]) -> str:
     )
 
 
+def one_worker(run: Run) -> str:
+    """The label of figures scraped from /metrics when a daemon forked workers."""
+    return "one worker: " if max(run.daemon.workers) > 1 else ""
+
+
 def run_extra(run: Run) -> tuple[str, str, str, str]:
     d, b = run.daemon, run.blackbox
     return (
-        "/".join(fmt(o) for o in d.scraped("upwatch_overloaded")),
-        fmt(sum(d.scraped("upwatch_probe_slots_skipped_total")), ",.0f"),
+        one_worker(run) + "/".join(fmt(o) for o in d.scraped("upwatch_overloaded")),
+        one_worker(run) + fmt(sum(d.scraped("upwatch_probe_slots_skipped_total")), ",.0f"),
         f"{d.stub.accepted:,} / {d.stub.requests:,}",
         f"{b.stub.accepted:,} / {b.stub.requests:,}",
     )
@@ -876,12 +984,14 @@ def details(args: argparse.Namespace, label: str, run: Run) -> list[str]:
     lines = [
         f"{label}: healthy and shards split after {d.startup_s:.1f} s, {d.seconds:.0f} s window; "
         f"duplicate results for one slot: {j.duplicates:,}; "
-        f"peak RSS per daemon MiB: {', '.join(f'{k / 1024:.0f}' for k in d.hwm_kib)}"
+        f"peak RSS per daemon MiB{' (its process tree)' if args.workers != '1' else ''}: "
+        f"{', '.join(f'{k / 1024:.0f}' for k in d.hwm_kib)}"
         + (f"; PostgreSQL CPU {d.pg_cpu_s:.2f} s" if d.pg_cpu_s is not None else "")
     ]
-    for v in d.views:
+    for v, workers in zip(d.views, d.workers, strict=True):
+        whose = f" (/metrics of one of its {workers} workers)" if workers > 1 else ""
         lines.append(
-            f"  {v.name}: shards {v.figure('upwatch_shards_held')}, "
+            f"  {v.name}{whose}: shards {v.figure('upwatch_shards_held')}, "
             f"overloaded {v.figure('upwatch_overloaded')}, "
             f"lag p99 (30 s) {v.figure('upwatch_schedule_lag_p99_seconds', 1000)} ms, "
             f"started {v.figure('upwatch_probes_started_total')}, "
@@ -912,13 +1022,45 @@ def details(args: argparse.Namespace, label: str, run: Run) -> list[str]:
         "  connection reuse: "
         + (f"REUSED by {', '.join(reused)}" if reused else "none (one request per connection)")
     )
+    for v, log in zip(d.views, d.stopped.logs, strict=True):
+        lines.append(f"  {v.name} after SIGTERM: {log}")
+        lines += [f"    {problem}" for problem in log.first_problems]
+    return lines
+
+
+def workers_text(args: argparse.Namespace, runs: list[Run]) -> str:
+    """How many processes each daemon ran, as asked and as its log says."""
+    if args.workers == "1":
+        return "1 worker (one process) each"
+    forked = sorted({n for run in runs for n in run.daemon.workers})
+    seen = "/".join(str(n) for n in forked)
+    return f"--workers {args.workers}: {seen} worker process(es) each" + (
+        " (no 'workers started' line: ran as one process)" if forked == [1] else ""
+    )
+
+
+def stress_tables(runs: list[Run]) -> list[str]:
+    """Results lost at SIGTERM for every run, and wrk's account beside the probes'."""
+    lines = ["", "results lost at shutdown (SIGTERM after the window; nginx's 200s vs rows):", ""]
+    lines.append(SHUTDOWN_HEAD)
+    lines += [shutdown_row(str(i), r.answered, r.daemon.stopped) for i, r in enumerate(runs, 1)]
+    wrk_runs = [(i, r) for i, r in enumerate(runs, 1) if r.daemon.wrk is not None]
+    if wrk_runs:
+        lines += ["", "wrk over the window, beside the probing (the daemons' CPU includes it):", ""]
+        lines.append(WRK_HEAD)
+    for i, r in wrk_runs:
+        d = r.daemon
+        assert d.wrk is not None
+        lag = quantile(d.judged.lags_ms, 99)
+        lines.append(wrk_row(str(i), d.wrk, d.seconds, d.judged.done, d.judged.scheduled, lag))
     return lines
 
 
 def report(args: argparse.Namespace, runs: list[Run], profiled: Run | None) -> str:
     head = (
         f"{args.monitors} monitors at {args.interval}s on {args.db}, {args.instances} instance(s) "
-        f"on {'asyncio' if args.asyncio_loop else 'uvloop'}, {args.seconds} s windows after "
+        f"× {workers_text(args, runs)} on {'asyncio' if args.asyncio_loop else 'uvloop'}, "
+        f"{args.seconds} s windows after "
         f"{args.warmup} s warm-up, {len(runs)} run(s)"
         + (" + 1 profiled run (not in the medians)" if profiled else "")
         + f"; {os.cpu_count()} CPUs"
@@ -932,7 +1074,14 @@ def report(args: argparse.Namespace, runs: list[Run], profiled: Run | None) -> s
         lines.append(
             table_row("**median**", Row.medians([Row.of(r) for r in runs]), ("", "", "", ""))
         )
+    lines += stress_tables(runs)
     lines.append("")
+    if args.workers != "1":
+        lines.append(
+            "With workers, CPU is each daemon's whole process tree and peak RSS its sum; a "
+            "/metrics scrape reaches whichever worker accepts it, so 'one worker:' figures and "
+            "the per-daemon /metrics figures below are that one worker's, not the daemon's."
+        )
     if profiled is not None:
         lines += details(args, "profiled run", profiled)
     for i, run in enumerate(runs, 1):
@@ -990,22 +1139,26 @@ def profile_summary(raw: Path, top: int = 10) -> str:
 
 
 def one_run(args: argparse.Namespace, profile: Path | None) -> Run:
-    """The whole measurement on a fresh nginx and database: the daemons' window, then
-    blackbox_exporter; then the access log's account of connections per side."""
+    """The whole measurement on a fresh nginx and database: the daemons' window and SIGTERM,
+    then blackbox_exporter; then the access log's account of connections per side and of the
+    daemons' requests answered."""
     with tempfile.TemporaryDirectory(prefix="upwatch-scale-") as tmp:
         workdir = Path(tmp)
         with nginx(workdir) as nginx_port:
             with database(args.db, workdir) as db_url:
                 daemon = run_daemons(args, workdir, nginx_port, db_url, profile)
             blackbox = run_blackbox(args, workdir, nginx_port)
+        # nginx has exited: its access log is flushed whole.
         windows = {"daemon": daemon.window, "blackbox": blackbox.window}
+        access_log = workdir / "access.log"
         return Run(
             daemon,
             blackbox,
             {
-                side: connections(workdir / "access.log", prefix, windows[side])
+                side: connections(access_log, prefix, windows[side])
                 for side, prefix in SIDES.items()
             },
+            answered(access_log, SIDES["daemon"]),
         )
 
 
@@ -1023,6 +1176,14 @@ def profile_report(args: argparse.Namespace, run: Run, profile: Path) -> str:
     text = f"{head}\n\n{body}\n"
     profile.write_text(text)
     return text
+
+
+def workers_arg(text: str) -> str:
+    """`--workers`: auto or a whole number 1..64, passed on as written."""
+    text = text.strip().lower()
+    if text != "auto" and not (text.isdigit() and 1 <= int(text) <= 64):
+        raise argparse.ArgumentTypeError(f"workers must be auto or 1..64, not {text!r}")
+    return str(int(text)) if text.isdigit() else text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1056,7 +1217,25 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="an extra first run with py-spy on the first daemon: raw to FILE.raw, summary to FILE",
     )
+    parser.add_argument(
+        "--workers",
+        type=workers_arg,
+        default="1",
+        help="UPWATCH_WORKERS of each daemon: N or auto (forked workers share its port and shards)",
+    )
+    parser.add_argument(
+        "--wrk",
+        metavar="PATH",
+        default=None,
+        help="run wrk on this path of the first daemon (e.g. /api/v1/status) over the window",
+    )
+    parser.add_argument("--wrk-connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.wrk is not None and not args.wrk.startswith("/"):
+        parser.error("--wrk takes a path starting with /, e.g. /api/v1/status")
+    if not 1 <= args.wrk_threads <= args.wrk_connections <= 10000:
+        parser.error("--wrk-threads must be 1..--wrk-connections, and that at most 10000")
     if not 1 <= args.seconds <= 3600 or not 0 <= args.warmup <= 600:
         parser.error("--seconds must be 1..3600 and --warmup 0..600")
     if not 1 <= args.instances <= 8:

@@ -325,14 +325,16 @@ class Daemon:
     def write_config(self, text: str) -> None:
         self.config.write_text(text, encoding="utf-8")
 
-    def start(self) -> Daemon:
+    def start(self, wrapper: Sequence[str] = ()) -> Daemon:
+        """Start `upwatch run`, through `wrapper` if given (a command that sets something up,
+        such as a lower limit, then execs the rest of its arguments)."""
         assert self.process is None or self.process.poll() is not None, "already running"
         self.runs += 1
         stdout = (self.directory / f"stdout.{self.runs}.log").open("wb")
         stderr = (self.directory / f"stderr.{self.runs}.log").open("wb")
         with stdout, stderr:
             self.process = subprocess.Popen(
-                [str(UPWATCH), "run", "-c", str(self.config)],
+                [*wrapper, str(UPWATCH), "run", "-c", str(self.config)],
                 env=self.env,
                 cwd=self.directory,
                 stdout=stdout,

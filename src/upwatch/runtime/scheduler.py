@@ -29,6 +29,7 @@ from upwatch.runtime.slot_timer import SlotTimer
 log = structlog.get_logger("upwatch.scheduler")
 Submit = Callable[[MonitorBase, ProbeResult], None]
 EARLY = 0.05  # seconds before a slot that still count as that slot
+PROBE_CONCURRENCY = 500  # probes running at once, at most (the descriptor budget counts on it)
 
 
 def _utcnow() -> datetime:
@@ -41,7 +42,7 @@ class ProbeScheduler:
         prober: Prober,
         submit: Submit,
         *,
-        concurrency: int = 500,
+        concurrency: int = PROBE_CONCURRENCY,
         clock: Callable[[], datetime] = _utcnow,
         admit: Callable[[], Awaitable[None]] | None = None,
     ) -> None:

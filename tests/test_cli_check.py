@@ -1,4 +1,4 @@
-"""`upwatch check` and `upwatch schema` as a user and an image build run them (DESIGN §2)."""
+"""`upwatch check` and `upwatch schema` as a user and an image build run them."""
 
 from __future__ import annotations
 
@@ -62,13 +62,25 @@ def bare_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_the_example_passes_check_without_secrets(
+def _placeholder_line(*, warning: bool) -> str:
+    """Where the example writes its placeholder heartbeat token, as `check` reports it."""
+    line, col = position_of(EXAMPLE.read_text(), '"${BACKUP_PING_TOKEN')
+    kind = "warning: " if warning else ""
+    message = (
+        "is the placeholder from the example config, which anyone can read: set your own token "
+        "(use a random one such as the output of `openssl rand -hex 24`); `upwatch run` refuses "
+        "the placeholder"
+    )
+    return f"{EXAMPLE}:{line}:{col}: monitors.6.token: {kind}{message}"
+
+
+def test_the_example_passes_check_without_secrets_warning_of_its_placeholder_token(
     bare_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check", "--no-env", "-c", str(EXAMPLE)]) == 0
     out, err = capsys.readouterr()
     assert out.splitlines() == [_expected_ok_line()]
-    assert err == ""
+    assert err.splitlines() == [_placeholder_line(warning=True)]
 
 
 def test_the_example_without_its_secrets_names_each_unset_variable(
@@ -80,7 +92,11 @@ def test_the_example_without_its_secrets_names_each_unset_variable(
     out, err = capsys.readouterr()
     *lines, summary = err.splitlines()
     assert out == ""
-    assert summary == f"{EXAMPLE}: {len(required)} problem{'s' * (len(required) != 1)} found"
+    # With the real environment, the placeholder token (BACKUP_PING_TOKEN unset) is an error too.
+    assert _placeholder_line(warning=False) in lines
+    lines.remove(_placeholder_line(warning=False))
+    count = len(required) + 1
+    assert summary == f"{EXAMPLE}: {count} problems found"
     named = [re.search(r"environment variable (\w+) is not set", line) for line in lines]
     assert [m[1] if m else line for m, line in zip(named, lines, strict=True)] == required
     for line in lines:

@@ -10,11 +10,13 @@ from upwatch.errors import UpwatchError
 
 
 def run_daemon_command(args: argparse.Namespace) -> int:
+    from upwatch.commands.check import print_warnings
     from upwatch.config.loader import load_config
     from upwatch.runtime.daemon import run_daemon
     from upwatch.runtime.settings import Settings
 
     loaded = load_config(args.config)  # exit 2 before anything else when the config is invalid
+    print_warnings(loaded)
     settings = Settings.from_env()
     try:
         import uvloop  # a faster event loop where it is available (not on Windows)

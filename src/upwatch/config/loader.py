@@ -34,6 +34,7 @@ from upwatch.config.references import check_references
 from upwatch.config.secrets import literal_secrets
 from upwatch.config.source import Path, Positions, SourceError, load_yaml
 from upwatch.config.tls_files import resolve_tls_files
+from upwatch.config.tokens import token_findings
 from upwatch.errors import UsageError
 
 MIN_LITERAL_SECRET = 4
@@ -65,6 +66,8 @@ class LoadedConfig:
     secrets: frozenset[str]  # every value that came from the environment: never print these
     # Under `needs`: where a value waits for a variable nobody set (it holds a stand-in).
     unset: frozenset[Path] = frozenset()
+    # What works but should be fixed, as `FILE:LINE:COL: path: warning: message` lines.
+    warnings: tuple[str, ...] = ()
 
     def redact(self, text: str) -> str:
         return redact(text, self.secrets)
@@ -130,24 +133,29 @@ def load_config(
     except UnicodeDecodeError:
         raise UsageError(f"{path}: the config file is not UTF-8 text") from None
     environ = os.environ if environ is None else environ
-    config, found = _parse(text, path, environ, no_env, needs)
+    config, found, warned = _parse(text, path, environ, no_env, needs)
     digest = hashlib.sha256(text.encode()).hexdigest()
     # Too-short literal values (a password "pw") would blank out unrelated text when redacting.
     literal = {s for s in literal_secrets(config) if len(s) >= MIN_LITERAL_SECRET}
+    secrets = frozenset(found.secrets | literal)
     unset = frozenset(found.unresolved) if needs is not None else frozenset()
-    return LoadedConfig(config, path, digest, frozenset(found.secrets | literal), unset)
+    warnings = tuple(
+        replace(w, message=redact(w.message, secrets)).render(path, warning=True)
+        for w in sorted(set(warned))
+    )
+    return LoadedConfig(config, path, digest, secrets, unset, warnings)
 
 
 def parse_config(
     text: str, filename: str, environ: Mapping[str, str], no_env: bool
 ) -> tuple[Config, set[str]]:
-    config, found = _parse(text, filename, environ, no_env, None)
+    config, found, _ = _parse(text, filename, environ, no_env, None)
     return config, found.secrets
 
 
 def _parse(
     text: str, filename: str, environ: Mapping[str, str], no_env: bool, needs: Needs | None
-) -> tuple[Config, Interpolation]:
+) -> tuple[Config, Interpolation, list[Problem]]:
     try:
         raw, positions = load_yaml(text)
     except SourceError as exc:
@@ -160,16 +168,23 @@ def _parse(
         )
         raise ConfigInvalid(filename, [problem], set())
     data, found = interpolate(raw, environ, no_env=no_env or needs is not None)
-    return _Validation(positions, found, needs).run(data, filename), found
+    # The real environment is read (`run`, `check`, a reload): unsafe placeholders are errors.
+    strict = not no_env and needs is None
+    validation = _Validation(positions, found, needs, strict=strict)
+    return validation.run(data, filename), found, validation.warnings
 
 
 class _Validation:
-    def __init__(self, positions: Positions, found: Interpolation, needs: Needs | None) -> None:
+    def __init__(
+        self, positions: Positions, found: Interpolation, needs: Needs | None, *, strict: bool
+    ) -> None:
         self.positions = positions
         self.found = found
         self.needs = needs
+        self.strict = strict
         self.origins = Origins()
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def run(self, data: dict[str, Any], filename: str) -> Config:
         for path, message in self.found.problems:
@@ -181,6 +196,7 @@ class _Validation:
             self.demand(self.needs.sources(merged, self.origins))
         for path, message in check_references(merged):
             self.add(self.origins.source(path), message, at_key=False)
+        self.check_tokens(merged)
         config = self.validate(merged)
         if config is not None:
             config, found = resolve_tls_files(config, FilePath(filename).parent)
@@ -189,6 +205,16 @@ class _Validation:
         if self.problems or config is None:
             raise ConfigInvalid(filename, self.problems, self.found.secrets)
         return config
+
+    def check_tokens(self, merged: dict[str, Any]) -> None:
+        for finding in token_findings(merged):
+            source = self.origins.source(finding.path)
+            if self.is_waiting(finding.path):
+                continue  # a stand-in for a variable nobody set, not the token
+            mark = self.positions.of_value(source)
+            problem = problem_at(mark, source, finding.message)
+            error = finding.placeholder and self.strict
+            (self.problems if error else self.warnings).append(problem)
 
     def validate(self, merged: dict[str, Any]) -> Config | None:
         """Validate; under `--no-env`, values waiting for a variable get plausible stand-ins.

@@ -28,6 +28,7 @@ from pydantic import (
 from upwatch.config.cron import CronError, split_crontab
 from upwatch.config.durations import Duration
 from upwatch.config.regex import compile_re2
+from upwatch.config.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
 
 SLUG_RE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _SLUG = re.compile(SLUG_RE)
@@ -286,7 +287,7 @@ class DnsMonitor(MonitorBase):
 
 class HeartbeatMonitor(MonitorBase):
     type: Literal["heartbeat"]
-    token: Annotated[str, Field(min_length=8)]
+    token: Annotated[str, Field(min_length=8, max_length=MAX_TOKEN_LENGTH)]
     grace: Duration = timedelta(minutes=5)
 
 

@@ -39,9 +39,10 @@ class Problem:
     path: str
     message: str
 
-    def render(self, filename: str) -> str:
+    def render(self, filename: str, *, warning: bool = False) -> str:
         where = f"{self.path}: " if self.path else ""
-        return f"{filename}:{self.line}:{self.col}: {where}{self.message}"
+        kind = "warning: " if warning else ""
+        return f"{filename}:{self.line}:{self.col}: {where}{kind}{self.message}"
 
 
 def dotted(path: Path) -> str:

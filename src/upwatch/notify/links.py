@@ -1,4 +1,4 @@
-"""Links in messages: signed acknowledge links and the status page (DESIGN §6, §7).
+"""Links in messages: signed acknowledge links and the status page.
 
 An acknowledge token names one incident and an expiry, signed with HMAC-SHA256 under
 UPWATCH_SECRET_KEY: `<incident id>.<expiry, unix seconds>.<base64url signature>`. It is URL-safe,
@@ -11,11 +11,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 ACK_VALID_FOR = timedelta(days=7)
+# ASCII digits only (`int()` reads other scripts' digits too), bounded: an id fits in 64 bits, an
+# expiry in 12 digits, the signature is 32 bytes of unpadded base64url.
+_ACK_TOKEN = re.compile(r"([0-9]{1,18})\.([0-9]{1,12})\.([A-Za-z0-9_-]{43})")
 _PURPOSE = b"upwatch-ack-v1"  # a key used for nothing else, even if the secret key is reused
 
 
@@ -46,12 +50,12 @@ def ack_token(secret_key: str, incident_id: int, expires_at: datetime) -> str:
 
 def check_ack_token(secret_key: str, token: str, now: datetime) -> AckCheck:
     """The incident a token acknowledges; a tampered token is INVALID, an old one EXPIRED."""
-    parts = token.split(".")
-    if len(parts) != 3 or not (parts[0].isdigit() and parts[1].isdigit()):
+    parts = _ACK_TOKEN.fullmatch(token)
+    if parts is None:
         return AckCheck(None, problem=TokenProblem.INVALID)
-    incident_id, expires = int(parts[0]), int(parts[1])
+    incident_id, expires = int(parts[1]), int(parts[2])
     expected = _signature(secret_key, incident_id, expires)
-    if not hmac.compare_digest(expected.encode(), parts[2].encode()):
+    if not hmac.compare_digest(expected.encode(), parts[3].encode()):
         return AckCheck(None, problem=TokenProblem.INVALID)
     try:
         expires_at = datetime.fromtimestamp(expires, UTC)

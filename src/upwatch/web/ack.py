@@ -1,4 +1,4 @@
-"""`GET|POST /ack/{token}`: acknowledging an incident from the link in a message (DESIGN §7).
+"""`GET|POST /ack/{token}`: acknowledging an incident from the link in a message.
 
 GET only shows the incident and an "Acknowledge" button: mail scanners and link previews fetch
 every link in a message, and must not acknowledge anything. POST acknowledges: in ONE transaction

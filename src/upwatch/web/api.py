@@ -1,23 +1,20 @@
-"""The JSON API of DESIGN §7: `/api/v1/...`. Public monitors only; unknown ids are a 404."""
+"""The JSON API: `/api/v1/...`. Public monitors only; unknown ids are a 404."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from upwatch.store import reads
+from upwatch.web import params
 from upwatch.web.context import AppContext
 from upwatch.web.status import Snapshot, monitor_json, public_rows, status_document
 from upwatch.web.views import incident_json, iso
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-
-
-class BadQuery(ValueError):
-    """A query parameter a client got wrong; answered with 400 and this message."""
 
 
 def _ctx(request: Request) -> AppContext:
@@ -29,28 +26,11 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _since(request: Request) -> datetime | None:
-    text = request.query_params.get("since")
-    if not text:
-        return None
-    # An offset's `+` typed into a URL unencoded arrives as a space: `...T10:00:00 01:00`.
-    head, space, offset = text.rpartition(" ")
-    for candidate in (text, f"{head}+{offset}") if space else (text,):
-        try:
-            value = datetime.fromisoformat(candidate.replace("Z", "+00:00"))
-        except ValueError:
-            continue
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    raise BadQuery("since must be an ISO 8601 time such as 2026-11-22T10:00:00Z")
-
-
-def _limit(request: Request) -> int:
-    text = request.query_params.get("limit")
-    if text is None:
-        return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise BadQuery(f"limit must be a whole number from 1 to {MAX_LIMIT}")
-    return int(text)
+def _since_and_limit(request: Request) -> tuple[datetime | None, int]:
+    """`since` and `limit`; a bad one raises BadParameter, which the app answers with 400."""
+    since = params.instant(request, "since")
+    limit = params.whole_number(request, "limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+    return since, limit
 
 
 async def status(request: Request) -> JSONResponse:
@@ -60,8 +40,10 @@ async def status(request: Request) -> JSONResponse:
     return JSONResponse(await status_document(ctx, ctx.clock()))
 
 
-async def _public_row(ctx: AppContext, monitor_id: str) -> Any:
+async def _public_row(ctx: AppContext, monitor_id: str | None) -> Any:
     assert ctx.engine is not None
+    if monitor_id is None:  # not a slug: no monitor has this id
+        return None
     async with ctx.engine.connect() as connection:
         rows = public_rows(await reads.live_monitors(connection), ctx.loaded.config)
     return next((r for r in rows if r.id == monitor_id), None)
@@ -72,7 +54,7 @@ async def monitor(request: Request) -> JSONResponse:
     if ctx.engine is None:
         return _error(503, "starting up")
     now = ctx.clock()
-    row = await _public_row(ctx, request.path_params["id"])
+    row = await _public_row(ctx, params.monitor_id(request))
     if row is None:
         return _error(404, "no such monitor")
     config = ctx.loaded.config
@@ -100,13 +82,10 @@ def _details(row: Any, show_urls: bool) -> dict[str, Any]:
 
 async def results(request: Request) -> JSONResponse:
     ctx = _ctx(request)
+    since, limit = _since_and_limit(request)
     if ctx.engine is None:
         return _error(503, "starting up")
-    try:
-        since, limit = _since(request), _limit(request)
-    except BadQuery as exc:
-        return _error(400, str(exc))
-    row = await _public_row(ctx, request.path_params["id"])
+    row = await _public_row(ctx, params.monitor_id(request))
     if row is None:
         return _error(404, "no such monitor")
     async with ctx.engine.connect() as connection:
@@ -129,12 +108,9 @@ def _result(row: Any, show_urls: bool) -> dict[str, Any]:
 
 async def incidents(request: Request) -> JSONResponse:
     ctx = _ctx(request)
+    since, limit = _since_and_limit(request)
     if ctx.engine is None:
         return _error(503, "starting up")
-    try:
-        since, limit = _since(request), _limit(request)
-    except BadQuery as exc:
-        return _error(400, str(exc))
     config = ctx.loaded.config
     now = ctx.clock()
     async with ctx.engine.connect() as connection:

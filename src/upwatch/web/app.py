@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import structlog
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
-from upwatch.web import ack, api, health, pages, ping
+from upwatch.web import ack, api, errors, health, pages, ping
 from upwatch.web.context import AppContext
-from upwatch.web.middleware import AccessLog, SecurityHeaders, redact_path
-
-log = structlog.get_logger("upwatch.http")
+from upwatch.web.middleware import AccessLog, SecurityHeaders
+from upwatch.web.params import BadParameter
 
 
 def routes() -> list[Route]:
@@ -33,30 +31,27 @@ def routes() -> list[Route]:
     ]
 
 
-async def database_unavailable(request: Request, exc: Exception) -> Response:
-    """A database outage is a 503 to retry (with the usual headers), not a bare 500."""
-    log.warning(
-        "database unreachable while answering a request",
-        path=redact_path(request.url.path),
-        error=type(exc).__name__,
-    )
-    body = {"error": "the database is unreachable; try again in a moment"}
-    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+class UpwatchApp(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Starlette puts its ServerErrorMiddleware outside every middleware given to it, so a 500
+        # would leave without the security headers and unseen by the access log: wrap it too.
+        return SecurityHeaders(AccessLog(super().build_middleware_stack()))
 
 
 def create_app(ctx: AppContext) -> Starlette:
-    app = Starlette(
+    app = UpwatchApp(
         routes=routes(),
-        middleware=[
-            Middleware(AccessLog),
-            Middleware(SecurityHeaders),
-            Middleware(GZipMiddleware, minimum_size=500),
-        ],
-        # Handled inside the middleware stack, so these answers carry the security headers too.
+        middleware=[Middleware(GZipMiddleware, minimum_size=500)],
         exception_handlers={
-            SQLAlchemyError: database_unavailable,
-            OSError: database_unavailable,
+            BadParameter: errors.bad_parameter,
+            # Only what says the database cannot be reached; any other error is a bug (a 500).
+            DBAPIError: errors.database_unavailable,
+            PoolTimeout: errors.database_unavailable,
+            OSError: errors.database_unavailable,
+            Exception: errors.internal_error,
         },
     )
+    app.router.redirect_slashes = False  # SlashRedirect does it, with a relative Location
+    app.router.default = errors.SlashRedirect(app.router)
     app.state.ctx = ctx
     return app

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from upwatch.engine.model import ShownState
+from upwatch.web import params
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import current_page, secrets_of
 from upwatch.web.render import Body, render, respond
@@ -122,7 +123,7 @@ async def status_badge(request: Request) -> Response:
         board = (await current_page(ctx)).board
     except (SQLAlchemyError, OSError):
         return _send(request, "status", "unavailable", GREY, 503)
-    monitor = board.monitor(request.path_params["id"])
+    monitor = board.monitor(params.monitor_id(request) or "")
     if monitor is None:
         return _send(request, "status", "not found", GREY, 404)
     label = request.query_params.get("label") or monitor.name
@@ -140,7 +141,7 @@ async def uptime_badge(request: Request) -> Response:
         board = (await current_page(ctx)).board
     except (SQLAlchemyError, OSError):
         return _send(request, f"uptime {window}", "unavailable", GREY, 503)
-    monitor = board.monitor(request.path_params["id"])
+    monitor = board.monitor(params.monitor_id(request) or "")
     if monitor is None:
         return _send(request, "uptime", "not found", GREY, 404)
     value = monitor.uptime[window]

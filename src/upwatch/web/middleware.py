@@ -26,10 +26,13 @@ _SECRET_PATHS = (
 log = structlog.get_logger("upwatch.http")
 
 
+MAX_LOGGED_PATH = 300  # a 100 KB path is logged as its start, not as 100 KB per request
+
+
 def redact_path(path: str) -> str:
     for pattern, replacement in _SECRET_PATHS:
         path = pattern.sub(replacement, path)
-    return path
+    return path if len(path) <= MAX_LOGGED_PATH else path[:MAX_LOGGED_PATH] + "..."
 
 
 class SecurityHeaders:
@@ -52,7 +55,12 @@ class SecurityHeaders:
 
 
 class AccessLog:
-    """One log line per request, with secret path parts replaced (uvicorn's own log is off)."""
+    """One log line per request, with secret path parts replaced (uvicorn's own log is off).
+
+    It sits outside Starlette's error middleware, which answers a bug with a 500 and then
+    re-raises it: here the bug is logged once, with its traceback, and goes no further (the
+    server would log it again, without the redaction).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,7 +70,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
 
         async def record_status(message: Message) -> None:
             nonlocal status
@@ -70,13 +78,29 @@ class AccessLog:
                 status = message["status"]
             await send(message)
 
+        path = redact_path(scope.get("path", ""))
         try:
             await self.app(scope, receive, record_status)
+        except Exception:
+            log.exception("error while answering a request", method=scope.get("method"), path=path)
+            if status is None:  # nothing sent yet: the client still gets an answer
+                await _internal_error(send)
+                status = 500
         finally:
             log.debug(
                 "request",
                 method=scope.get("method"),
-                path=redact_path(scope.get("path", "")),
+                path=path,
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
+
+
+async def _internal_error(send: Send) -> None:
+    body = b"internal error: upwatch could not answer this request\n"
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", b"%d" % len(body)),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

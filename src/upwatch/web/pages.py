@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from upwatch.web import params
 from upwatch.web.badges import status_badge, uptime_badge
 from upwatch.web.context import AppContext
 from upwatch.web.feed import atom_feed
@@ -56,7 +57,7 @@ async def _status_page(request: Request, ctx: AppContext) -> Response:
 
 async def _monitor_page(request: Request, ctx: AppContext) -> Response:
     page = await current_page(ctx)
-    monitor = page.board.monitor(request.path_params["id"])
+    monitor = page.board.monitor(params.monitor_id(request) or "")
     if monitor is None:
         text = render("page/not_found.html.j2", **page_values(page.board, refresh=0))
         return respond(request, Body.of(text, HTML, secrets_of(ctx)), status=404, cache_seconds=0)

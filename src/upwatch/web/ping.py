@@ -1,6 +1,7 @@
 """Heartbeat check-ins: `GET|POST /ping/{id}/{token}` (up) and `.../fail` (down).
 
 A wrong token answers exactly like an unknown id, so the endpoint does not reveal which ids exist.
+A token longer than any valid one is a 400 before it is compared.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
 from upwatch.config.models import HeartbeatMonitor
+from upwatch.web import params
 from upwatch.web.context import AppContext
+
+NOT_FOUND = "not found: no heartbeat monitor with this id and token\n"
 
 
 async def ping(request: Request) -> PlainTextResponse:
@@ -24,12 +28,13 @@ async def ping_fail(request: Request) -> PlainTextResponse:
 
 def _check_in(request: Request, *, ok: bool) -> PlainTextResponse:
     ctx: AppContext = request.app.state.ctx
-    monitor = ctx.loaded.config.monitor(request.path_params["id"])
-    token = request.path_params["token"]
+    token = params.token(request)
+    monitor_id = params.monitor_id(request)
+    monitor = None if monitor_id is None else ctx.loaded.config.monitor(monitor_id)
     if not isinstance(monitor, HeartbeatMonitor) or not hmac.compare_digest(
         monitor.token.encode(), token.encode()
     ):
-        return PlainTextResponse("not found: no heartbeat monitor with this id and token\n", 404)
+        return PlainTextResponse(NOT_FOUND, 404)
     if ctx.checkins is None:
         return PlainTextResponse("starting up, try again in a moment\n", 503)
     ctx.checkins.check_in(monitor.id, ctx.clock(), ok)

@@ -93,3 +93,67 @@ async def test_a_wrong_token_is_answered_exactly_like_an_unknown_id(
 
     assert (response.status_code, response.text) == (404, NOT_FOUND)
     assert await results(engine, "backup") == []
+
+
+async def test_two_successes_within_a_second_store_one_check_in_and_both_are_answered_ok(
+    engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
+) -> None:
+    harness = await make_harness(config(BACKUP))
+    client = make_client(harness)
+
+    harness.clock.now = at(minutes=10)
+    first = await client.get(f"/ping/backup/{TOKEN}")
+    harness.clock.now = at(minutes=10, seconds=0.999)
+    second = await client.post(f"/ping/backup/{TOKEN}")
+    await harness.flush(at(minutes=10, seconds=2))
+
+    assert [(r.status_code, r.text) for r in (first, second)] == [(200, "OK\n"), (200, "OK\n")]
+    assert [r.checked_at for r in await results(engine, "backup")] == [at(minutes=10)]
+    scrape = (await client.get("/metrics")).text
+    assert "upwatch_checkins_coalesced_total 1.0" in scrape
+    assert "backup" not in scrape  # the private monitor is not named on public /metrics
+
+
+async def test_a_success_a_second_after_the_last_stored_one_is_stored(
+    engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
+) -> None:
+    harness = await make_harness(config(BACKUP))
+    client = make_client(harness)
+
+    for seconds in (0, 0.5, 1, 1.7, 2.1):
+        harness.clock.now = at(minutes=10, seconds=seconds)
+        assert (await client.get(f"/ping/backup/{TOKEN}")).status_code == 200
+    await harness.flush(at(minutes=10, seconds=3))
+
+    stored = [r.checked_at for r in await results(engine, "backup")]
+    assert stored == [at(minutes=10), at(minutes=10, seconds=1), at(minutes=10, seconds=2.1)]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("", "/fail"),  # a failure right after a success changes the story
+        ("/fail", ""),  # and so does the recovery right after it
+        ("/fail", "/fail"),  # failures are never thinned: they count towards the threshold
+    ],
+)
+async def test_a_check_in_of_the_other_kind_or_a_failure_is_always_stored(
+    first: str,
+    second: str,
+    engine: AsyncEngine,
+    make_harness: MakeHarness,
+    make_client: MakeClient,
+) -> None:
+    harness = await make_harness(config(BACKUP))
+    client = make_client(harness)
+
+    harness.clock.now = at(minutes=20)
+    answers = [await client.get(f"/ping/backup/{TOKEN}{first}")]
+    harness.clock.now = at(minutes=20, seconds=0.2)
+    answers.append(await client.get(f"/ping/backup/{TOKEN}{second}"))
+    await harness.flush(at(minutes=20, seconds=1))
+
+    assert [a.status_code for a in answers] == [200, 200]
+    stored = [(r.checked_at, r.state) for r in await results(engine, "backup")]
+    states = ["down" if suffix else "up" for suffix in (first, second)]
+    assert stored == list(zip([at(minutes=20), at(minutes=20, seconds=0.2)], states, strict=True))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upwatch.config.loader import LoadedConfig
 from upwatch.runtime.health import Health
 from upwatch.runtime.settings import Settings
+from upwatch.web.checkins import CheckinGate
 from upwatch.web.metrics_runtime import Probing, ResultPipeline
 from upwatch.web.page_cache import PageCache
 
@@ -34,6 +35,7 @@ class AppContext:
     loaded: LoadedConfig  # replaced on SIGHUP; handlers read it per request
     engine: AsyncEngine | None = None  # None until the database is open
     checkins: CheckinSink | None = None
+    checkin_gate: CheckinGate = field(default_factory=CheckinGate)  # thins bursts of successes
     clock: Callable[[], datetime] = field(default=utcnow)
     pages: PageCache = field(default_factory=PageCache)  # rendered public pages, per process
     notifier: DeliveryWorker | None = None  # the outbox worker: delivery counters for /metrics

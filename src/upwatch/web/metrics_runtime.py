@@ -1,5 +1,5 @@
-"""The process's own counters on `/metrics`: notification deliveries (DESIGN §6: permanent
-failures are counted) and the result buffer that bridges a database outage (DESIGN §9).
+"""The process's own counters on `/metrics`: notification deliveries (permanent failures are
+counted), the result buffer that bridges a database outage, and heartbeat successes coalesced.
 
 They live in memory, in the notification worker and the result pipeline; a scrape copies them
 on the event loop (where they change) and the collector formats the copy.
@@ -59,6 +59,7 @@ class RuntimeCounts:
     announced: dict[str, int] = field(default_factory=dict)  # channel.failed notices, by channel
     pipeline: tuple[int, int, int, bool] | None = None  # buffered, dropped, written, database up
     probing: ProbingCounts | None = None
+    checkins_coalesced: int = 0  # successes answered but not stored (no monitor label: public)
 
 
 def runtime_counts(ctx: AppContext) -> RuntimeCounts:
@@ -79,7 +80,8 @@ def runtime_counts(ctx: AppContext) -> RuntimeCounts:
     stats = None
     if pipe is not None:
         stats = (len(pipe.buffer), pipe.dropped, pipe.written, pipe.database_up)
-    return RuntimeCounts(deliveries, announced, stats, _probing(ctx.probing))
+    coalesced = ctx.checkin_gate.coalesced
+    return RuntimeCounts(deliveries, announced, stats, _probing(ctx.probing), coalesced)
 
 
 def _probing(service: Probing | None) -> ProbingCounts | None:
@@ -113,7 +115,13 @@ def runtime_families(counts: RuntimeCounts) -> Iterator[Metric]:
     )
     for channel, n in sorted(counts.announced.items()):
         announced.add_metric([channel], n)
-    yield from (sent, announced)
+    coalesced = CounterMetricFamily(
+        "upwatch_checkins_coalesced",
+        "Heartbeat successes answered but not stored since start, because the monitor had a "
+        "success stored less than a second before",
+        counts.checkins_coalesced,
+    )
+    yield from (sent, announced, coalesced)
     if counts.pipeline is not None:
         yield from _pipeline(*counts.pipeline)
     if counts.probing is not None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import event
@@ -43,12 +44,31 @@ def safe_url(url: URL) -> str:
 def create_engine(url: URL, **options: Any) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, **options)
+        event.listen(engine.sync_engine, "do_connect", _create_private(url))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     options.setdefault("pool_pre_ping", True)
     options.setdefault("pool_size", 5)
     options.setdefault("max_overflow", 5)
     return create_async_engine(url, **options)
+
+
+def _create_private(url: URL) -> Callable[..., None]:
+    """Create the database file 0600 before SQLite opens it (SQLite would create it 0644).
+
+    SQLite gives the -wal and -shm files beside it the database file's own permissions, so the
+    history stays readable by this user only. The process umask is left alone: it is shared
+    with every thread. An existing file keeps the permissions it has.
+    """
+    database = url.database
+
+    def create(*_args: Any) -> None:
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        with contextlib.suppress(OSError):  # exists already, or no folder: SQLite says why
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+
+    return create
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import os
 from collections.abc import AsyncIterator
 from importlib import resources
 from pathlib import Path
@@ -78,7 +79,8 @@ async def _file_lock(url: URL) -> AsyncIterator[None]:
         yield
         return
     lock_path = Path(url.database).with_name(Path(url.database).name + ".migrate-lock")
-    with lock_path.open("a") as handle:
+    flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+    with os.fdopen(os.open(lock_path, flags, 0o600), "r+b") as handle:  # private, as the database
         # Poll without blocking: a blocking flock would freeze the event loop (and the HTTP
         # server answering health checks) while another process migrates.
         while True:

@@ -338,6 +338,7 @@ def app_context(harness: Harness) -> AppContext:
         engine=harness.engine,
         checkins=harness,
         clock=harness.clock,
+        state_version=lambda: harness.evaluator.version,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -364,3 +365,29 @@ async def test_announcements_show_only_while_current(
 
     assert [a["title"] for a in now_shown] == ["Degraded EU latency"]
     assert next_day == []
+
+
+async def test_the_api_and_the_page_tell_the_same_story_and_follow_a_state_change(
+    engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
+) -> None:
+    # One snapshot serves both: what the page says is what the API says, even mid-change.
+    harness = await make_harness(config(http("api"), http("web")))
+    await harness.feed("api", up(at(minutes=1)))
+    await harness.feed("web", up(at(minutes=1)))
+    client = make_client(harness)
+
+    async def both() -> tuple[str, str]:
+        document = (await client.get("/api/v1/status")).json()
+        page = (await client.get("/")).text
+        match = re.search(r'class="banner b-([a-z_]+)"', page)
+        assert match is not None
+        return document["status"], match.group(1)
+
+    assert await both() == ("operational", "operational")
+    await harness.feed("api", *(down(at(minutes=m)) for m in (2, 3, 4)))
+
+    deadline = asyncio.get_running_loop().time() + 10  # rebuilt at most once a second
+    while (seen := await both()) != ("partial_outage", "partial_outage"):
+        assert seen[0] == seen[1], seen
+        assert asyncio.get_running_loop().time() < deadline, seen
+        await asyncio.sleep(0.05)

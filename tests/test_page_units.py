@@ -209,6 +209,28 @@ async def test_the_cache_serves_fresh_values_and_rebuilds_stale_ones_in_the_back
     assert await cache.get("k", build) == 3  # too old to serve: waits for the rebuild
 
 
+async def test_a_state_change_rebuilds_a_cached_page_at_most_once_a_second() -> None:
+    ticks, built = _Ticks(), 0
+
+    async def build() -> int:
+        nonlocal built
+        built += 1
+        return built
+
+    cache = PageCache(fresh_for=5, changed_after=1, stale_for=60, clock=ticks)
+    assert await cache.get("k", build, version=1) == 1
+    ticks.now = 0.5
+    assert await cache.get("k", build, version=2) == 1  # changed, but built half a second ago
+    await asyncio.sleep(0)
+    assert built == 1
+    ticks.now = 1.0
+    assert await cache.get("k", build, version=2) == 1  # served while the rebuild runs
+    await asyncio.sleep(0)
+    assert await cache.get("k", build, version=2) == 2
+    ticks.now = 3.0
+    assert await cache.get("k", build, version=2) == 2  # nothing new: kept until it ages
+
+
 async def test_concurrent_requests_share_one_build_and_a_failed_rebuild_keeps_the_old_page() -> (
     None
 ):

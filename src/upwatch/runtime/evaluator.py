@@ -63,6 +63,8 @@ class Evaluator:
         self._heartbeats: set[str] = set()
         # The rollups of the monitors held, written through and kept only for them.
         self.rollups = RollupCache()
+        # Counts commits that changed what a status page shows: it is rebuilt when this moves.
+        self.version = 0
         self.set_config(loaded)
 
     def set_config(self, loaded: LoadedConfig) -> None:
@@ -287,6 +289,8 @@ class Evaluator:
         await save_states(connection, list(self._staged.values()), now)
 
     def commit(self) -> None:
+        if any(_shown_changed(self.states.get(m), s) for m, s in self._staged.items()):
+            self.version += 1
         self.states.update(self._staged)
         for state in self._staged.values():
             self._mark(state)
@@ -311,6 +315,16 @@ async def _acknowledged(connection: AsyncConnection, incident: Incident) -> Inci
     if fresh is None or fresh.acknowledged_at == incident.acknowledged_at:
         return incident
     return replace(incident, acknowledged_at=fresh.acknowledged_at)
+
+
+def _shown_changed(before: MonitorState | None, after: MonitorState) -> bool:
+    if before is None:
+        return True
+    return (before.state, before.since, before.open_incident) != (
+        after.state,
+        after.since,
+        after.open_incident,
+    )
 
 
 def _handed(observation: Observation) -> HandedCheckin:

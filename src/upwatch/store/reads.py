@@ -21,9 +21,8 @@ class Interval:
     end: datetime | None
 
 
-async def live_monitors(connection: AsyncConnection) -> list[Row[Any]]:
-    """Every monitor not archived, with its state columns, in config order of names."""
-    query = (
+def _live_monitors() -> Any:
+    return (
         select(MONITORS, STATES.c.state, STATES.c.since, STATES.c.last_result_at)
         .add_columns(
             STATES.c.last_cause,
@@ -35,7 +34,17 @@ async def live_monitors(connection: AsyncConnection) -> list[Row[Any]]:
         .join(STATES, STATES.c.monitor_id == MONITORS.c.id, isouter=True)
         .where(MONITORS.c.archived_at.is_(None))
     )
-    return list(await connection.execute(query))
+
+
+async def live_monitors(connection: AsyncConnection) -> list[Row[Any]]:
+    """Every monitor not archived, with its state columns, in config order of names."""
+    return list(await connection.execute(_live_monitors()))
+
+
+async def live_monitor(connection: AsyncConnection, monitor_id: str) -> Row[Any] | None:
+    """One monitor not archived, with its state columns; None if there is none."""
+    query = _live_monitors().where(MONITORS.c.id == monitor_id)
+    return (await connection.execute(query)).first()
 
 
 async def incident_rows(

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from upwatch.store import reads
 from upwatch.web import params
+from upwatch.web.board_source import public_rows
 from upwatch.web.context import AppContext
-from upwatch.web.status import Snapshot, monitor_json, public_rows, status_document
+from upwatch.web.pages_board import current_page
+from upwatch.web.status import monitor_json
 from upwatch.web.views import incident_json, iso
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -33,36 +35,41 @@ def _since_and_limit(request: Request) -> tuple[datetime | None, int]:
     return since, limit
 
 
-async def status(request: Request) -> JSONResponse:
+async def status(request: Request) -> Response:
+    """The cached snapshot's document, serialized once per rebuild."""
     ctx = _ctx(request)
     if ctx.engine is None:
         return _error(503, "starting up")
-    return JSONResponse(await status_document(ctx, ctx.clock()))
+    page = await current_page(ctx)
+    return Response(page.status_json, media_type="application/json")
 
 
 async def _public_row(ctx: AppContext, monitor_id: str | None) -> Any:
+    """The monitor's row if it is public and live; one row read, not all of them."""
     assert ctx.engine is not None
     if monitor_id is None:  # not a slug: no monitor has this id
         return None
     async with ctx.engine.connect() as connection:
-        rows = public_rows(await reads.live_monitors(connection), ctx.loaded.config)
-    return next((r for r in rows if r.id == monitor_id), None)
+        row = await reads.live_monitor(connection, monitor_id)
+    return row if row is not None and row.public else None
 
 
 async def monitor(request: Request) -> JSONResponse:
+    """One monitor: its summary from the snapshot, its details and incidents from its own rows."""
     ctx = _ctx(request)
     if ctx.engine is None:
         return _error(503, "starting up")
-    now = ctx.clock()
-    row = await _public_row(ctx, params.monitor_id(request))
-    if row is None:
+    monitor_id = params.monitor_id(request)
+    view = None if monitor_id is None else (await current_page(ctx)).board.monitor(monitor_id)
+    row = None if view is None else await _public_row(ctx, view.id)
+    if view is None or row is None:
         return _error(404, "no such monitor")
     config = ctx.loaded.config
     async with ctx.engine.connect() as connection:
-        snap = await Snapshot.load(connection, config, now)
         incidents = await reads.incident_rows(connection, monitor_ids=[row.id], limit=20)
-    body = monitor_json(row, snap)
+    body = monitor_json(view)
     body.update(_details(row, config.status_page.show_urls))
+    now = ctx.clock()
     body["incidents"] = [incident_json(i, config, now) for i in incidents]
     return JSONResponse(body)
 

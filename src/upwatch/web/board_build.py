@@ -18,7 +18,9 @@ from sqlalchemy import Row
 from upwatch.config.models import Config
 from upwatch.engine.maintenance import MaintenanceSchedule, Window
 from upwatch.engine.model import ShownState
+from upwatch.engine.state import shown
 from upwatch.engine.uptime import Interval, OpenInterval, uptime
+from upwatch.store.rollups import Rollup
 from upwatch.web.bar_days import BAR_DAYS, day_uptimes
 from upwatch.web.bars import bars_svg, days_with_downtime
 from upwatch.web.board import STATE_WORDS, Board, GroupView, MonitorView
@@ -88,7 +90,17 @@ def _monitor(row: Row[Any], inputs: _Inputs) -> MonitorView:
         bad_days=days_with_downtime(days.all),
         bad_days_30=days_with_downtime(days.all[-30:]),
         measured_days=sum(1 for d in days.all if d.uptime is not None),
+        response_time_ms=response_times(inputs.source.latency.get(row.id)),
     )
+
+
+def response_times(rollup: Rollup | None) -> dict[str, int | None]:
+    """p50 and p95 in whole milliseconds (None before the first result)."""
+    found: dict[str, int | None] = {}
+    for label, q in (("p50", 0.5), ("p95", 0.95)):
+        value = None if rollup is None else rollup.percentile(q)
+        found[label] = None if value is None else round(value)
+    return found
 
 
 def intervals(
@@ -123,12 +135,11 @@ def maintenance_windows(config: Config, now: datetime) -> list[Window]:
 
 
 def shown_state(row: Row[Any], windows: Sequence[Window], now: datetime) -> ShownState:
-    """DESIGN §5: paused wins over maintenance, which wins over the computed state."""
-    if row.paused:
-        return ShownState.PAUSED
-    if any(w.covers(now) for w in windows):
-        return ShownState.MAINTENANCE
-    return ShownState(row.state or "unknown")
+    """The engine's rule (paused wins over maintenance, which wins over the computed state),
+    with the monitor's maintenance windows already listed."""
+    in_maintenance = any(w.covers(now) for w in windows)
+    computed = ShownState(row.state or "unknown")
+    return shown(computed, paused=bool(row.paused), in_maintenance=in_maintenance)
 
 
 def groups(monitors: list[MonitorView]) -> list[GroupView]:

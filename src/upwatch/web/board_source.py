@@ -1,5 +1,6 @@
-"""The rows a `Board` is built from, fetched in one connection: current state and incident
-intervals, never raw results (the page must stay fast with a thousand monitors)."""
+"""The rows a `Board` is built from, fetched in one connection: current state, incident
+intervals and hourly rollups, never raw results (the page must stay fast with a thousand
+monitors)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upwatch.config.models import Config
 from upwatch.store import reads
-from upwatch.web.status import public_rows
+from upwatch.store.rollups import Rollup
 from upwatch.web.views import History, load_history
 
 HISTORY_DAYS = 7  # "Past incidents" lists this many days
 HISTORY_LIMIT = 500
 OPEN_LIMIT = 1000
+LATENCY_WINDOW = timedelta(hours=24)  # response time percentiles cover this
+
+
+def public_rows(rows: list[Row[Any]], config: Config) -> list[Row[Any]]:
+    """Public monitors in the order the config lists them."""
+    order = {m.id: i for i, m in enumerate(config.monitors)}
+    shown = [r for r in rows if r.public]
+    return sorted(shown, key=lambda r: (order.get(r.id, len(order)), r.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +35,7 @@ class BoardSource:
     history: History  # incident and paused/archived intervals of the last 90 days
     open_incidents: list[Row[Any]]
     recent_incidents: list[Row[Any]]  # started within HISTORY_DAYS, newest first
+    latency: dict[str, Rollup]  # hourly rollups of the last 24 hours, merged per monitor
 
 
 async def fetch_board_source(engine: AsyncEngine, config: Config, now: datetime) -> BoardSource:
@@ -42,4 +52,5 @@ async def fetch_board_source(engine: AsyncEngine, config: Config, now: datetime)
             since=now - timedelta(days=HISTORY_DAYS + 1),
             limit=HISTORY_LIMIT,
         )
-    return BoardSource(rows, history, open_incidents, recent)
+        latency = await reads.latency_since(connection, now - LATENCY_WINDOW)
+    return BoardSource(rows, history, open_incidents, recent, latency)

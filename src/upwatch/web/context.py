@@ -41,3 +41,6 @@ class AppContext:
     notifier: DeliveryWorker | None = None  # the outbox worker: delivery counters for /metrics
     pipeline: ResultPipeline | None = None  # the result buffer: its counters for /metrics
     probing: Probing | None = None  # the monitoring service: shards and schedule load
+    # Moves when a monitor's shown state changes here: the cached status is rebuilt then (at
+    # most once a second) rather than only when it ages.
+    state_version: Callable[[], int] = field(default=lambda: 0)

@@ -3,11 +3,13 @@
 blackbox_exporter's names where they mean the same thing (`probe_success`,
 `probe_duration_seconds`, `probe_http_status_code`, `probe_ssl_earliest_cert_expiry`), labelled by
 `monitor`, so existing dashboards and alerts carry over; upwatch's own as `upwatch_*`. Every scrape
-builds a fresh registry around a collector over rows read for that scrape: no global gauges that
-could drift from the database or leak a removed monitor.
+builds a fresh registry around a collector over rows read for it: no global gauges that could
+drift from the database or leak a removed monitor.
 
-`UPWATCH_METRICS_TOKEN` (DESIGN §3): when set, a scrape needs `Authorization: Bearer <token>` and
-sees every monitor; when unset, it sees public monitors only.
+`UPWATCH_METRICS_TOKEN`: when set, a scrape needs `Authorization: Bearer <token>` and sees every
+monitor and channel; when unset, anyone may scrape, and sees public monitors only, channel counters
+summed under `channel="all"`, from an exposition cached like the status page (rebuilt every few
+seconds, or within a second of a state change), so scraping costs next to nothing.
 """
 
 from __future__ import annotations
@@ -94,11 +96,27 @@ async def metrics(request: Request) -> Response:
         )
     if ctx.engine is None:
         return PlainTextResponse("starting up: the database is not open yet", status_code=503)
+    if token is None:  # anyone may ask: one cached exposition, rebuilt like the status page
+        key = ("metrics", ctx.loaded.digest)
+        body = await ctx.pages.get(
+            key, lambda: _exposition(ctx, private=False), ctx.state_version()
+        )
+    else:
+        body = await _exposition(ctx, private=True)
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+async def _exposition(ctx: AppContext, *, private: bool) -> bytes:
+    """Every monitor with the token; without it public monitors only, and no channel names."""
+    assert ctx.engine is not None
     now = ctx.clock()
     source = await fetch_metrics_source(ctx.engine, now)
-    config = ctx.loaded.config
+    runtime = runtime_counts(ctx)
     collector = MonitorCollector(
-        source, config, now, include_private=token is not None, runtime=runtime_counts(ctx)
+        source,
+        ctx.loaded.config,
+        now,
+        include_private=private,
+        runtime=runtime if private else runtime.anonymous(),
     )
-    body = await asyncio.to_thread(exposition, collector)
-    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+    return await asyncio.to_thread(exposition, collector)

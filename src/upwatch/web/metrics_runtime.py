@@ -8,7 +8,7 @@ on the event loop (where they change) and the collector formats the copy.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sized
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -16,6 +16,8 @@ from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamil
 if TYPE_CHECKING:
     from upwatch.runtime.load import ScheduleLoad
     from upwatch.web.context import AppContext
+
+ANY_CHANNEL = "all"  # the channel label of an anonymous scrape
 
 
 class ResultPipeline(Protocol):
@@ -60,6 +62,15 @@ class RuntimeCounts:
     pipeline: tuple[int, int, int, bool] | None = None  # buffered, dropped, written, database up
     probing: ProbingCounts | None = None
     checkins_coalesced: int = 0  # successes answered but not stored (no monitor label: public)
+
+    def anonymous(self) -> RuntimeCounts:
+        """For a scrape without the token: channel names summed away ("all"), since a channel's
+        name may say who is paged and how."""
+        deliveries: dict[tuple[str, str], int] = {}
+        for (_channel, outcome), n in self.deliveries.items():
+            deliveries[(ANY_CHANNEL, outcome)] = deliveries.get((ANY_CHANNEL, outcome), 0) + n
+        announced = {ANY_CHANNEL: sum(self.announced.values())} if self.announced else {}
+        return replace(self, deliveries=deliveries, announced=announced)
 
 
 def runtime_counts(ctx: AppContext) -> RuntimeCounts:

@@ -26,6 +26,7 @@ log = structlog.get_logger("upwatch.pages")
 class _Entry:
     value: Any
     made_at: float
+    version: int
 
 
 class PageCache:
@@ -33,49 +34,56 @@ class PageCache:
         self,
         *,
         fresh_for: float = 5.0,
+        changed_after: float = 1.0,
         stale_for: float = 120.0,
         max_entries: int = 256,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.fresh_for = fresh_for
+        self.changed_after = changed_after  # a newer version rebuilds a value this old
         self.stale_for = stale_for
         self.max_entries = max_entries
         self.clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._building: dict[Hashable, asyncio.Task[Any]] = {}
 
-    async def get(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+    async def get(self, key: Hashable, build: Callable[[], Awaitable[T]], version: int = 0) -> T:
+        """The value for `key`; `version` names the data it should reflect (a newer one makes
+        a value older than `changed_after` stale)."""
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
             age = self.clock() - entry.made_at
-            if age <= self.fresh_for:
+            outdated = entry.version != version and age >= self.changed_after
+            if age <= self.fresh_for and not outdated:
                 return cast(T, entry.value)
             if age <= self.stale_for:
-                self._start(key, build)
+                self._start(key, build, version)
                 return cast(T, entry.value)
         try:
-            return cast(T, await asyncio.shield(self._start(key, build)))
+            return cast(T, await asyncio.shield(self._start(key, build, version)))
         except Exception:
             if entry is None:
                 raise
             log.warning("page rebuild failed; serving the last good one", key=str(key))
             return cast(T, entry.value)
 
-    def _start(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> asyncio.Task[Any]:
+    def _start(
+        self, key: Hashable, build: Callable[[], Awaitable[T]], version: int
+    ) -> asyncio.Task[Any]:
         task = self._building.get(key)
         if task is None:
-            task = asyncio.create_task(self._build(key, build))
+            task = asyncio.create_task(self._build(key, build, version))
             task.add_done_callback(_report)
             self._building[key] = task
         return task
 
-    async def _build(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+    async def _build(self, key: Hashable, build: Callable[[], Awaitable[T]], version: int) -> T:
         try:
             value = await build()
         finally:
             self._building.pop(key, None)
-        self._entries[key] = _Entry(value, self.clock())
+        self._entries[key] = _Entry(value, self.clock(), version)
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)

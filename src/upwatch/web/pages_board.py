@@ -20,6 +20,7 @@ from upwatch.web.board_build import build_board
 from upwatch.web.board_source import BoardSource, fetch_board_source
 from upwatch.web.context import AppContext
 from upwatch.web.render import HTML, Body, render
+from upwatch.web.status import json_bytes, status_document
 
 REFRESH_SECONDS = 60  # the page's meta refresh
 MIN_SECRET = 4
@@ -42,8 +43,11 @@ NOTICE_WORDS = {"info": "Notice", "minor": "Minor", "major": "Major", "critical"
 
 @dataclass(frozen=True, slots=True)
 class StatusPage:
+    """One snapshot of the public status: the model, the page and the API's document."""
+
     board: Board
     body: Body
+    status_json: bytes  # GET /api/v1/status
 
 
 def secrets_of(ctx: AppContext) -> frozenset[str]:
@@ -83,7 +87,7 @@ async def current_page(ctx: AppContext) -> StatusPage:
         source = await fetch_board_source(ctx.engine, loaded.config, now)
         return await asyncio.to_thread(render_status, source, loaded, secrets_of(ctx), now)
 
-    return await ctx.pages.get(("status", loaded.digest), build)
+    return await ctx.pages.get(("status", loaded.digest), build, ctx.state_version())
 
 
 def render_status(
@@ -97,4 +101,5 @@ def render_status(
         banner_icon=_BANNER_ICONS[board.banner.state],
         notice_words=NOTICE_WORDS,
     )
-    return StatusPage(board, Body.of(text, HTML, secrets))
+    document = json_bytes(status_document(board, source, loaded.config))
+    return StatusPage(board, Body.of(text, HTML, secrets), document)

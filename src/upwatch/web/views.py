@@ -19,7 +19,6 @@ from upwatch.engine.maintenance import MaintenanceSchedule
 from upwatch.engine.model import ShownState
 from upwatch.engine.payload import iso as payload_iso
 from upwatch.engine.state import shown
-from upwatch.engine.uptime import uptime
 from upwatch.store import reads
 from upwatch.store.reads import Interval
 
@@ -51,24 +50,6 @@ def shown_cause(row: Row[Any], config: Config) -> str | None:
         return None
     cause: str | None = row.last_cause if config.status_page.show_urls else row.last_public_cause
     return cause
-
-
-def _closed(intervals: Sequence[Interval], now: datetime) -> list[tuple[datetime, datetime]]:
-    return [(i.start, i.end or now) for i in intervals]
-
-
-def uptimes(
-    row: Row[Any], history: History, schedule: MaintenanceSchedule, now: datetime
-) -> dict[str, float | None]:
-    incidents = [(i.start, i.end) for i in history.downtime.get(row.id, [])]
-    paused = _closed(history.excluded.get(row.id, []), now)
-    found: dict[str, float | None] = {}
-    for label, size in WINDOWS.items():
-        start = now - size
-        windows = schedule.windows_between(row.id, start, now)
-        excluded = [*paused, *((w.starts_at, w.ends_at) for w in windows)]
-        found[label] = uptime(start, now, incidents, excluded, row.first_result_at)
-    return found
 
 
 async def load_history(connection: AsyncConnection, now: datetime) -> History:

@@ -314,6 +314,7 @@ class Daemon:
             "PORT": str(self.port),
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "debug",  # the most output there is, for the secrets tests to search
+            "UPWATCH_WORKERS": "1",  # one process, whose log a test reads (tests of workers ask)
         }
         self.env.update(env or {})
         self.process: subprocess.Popen[bytes] | None = None

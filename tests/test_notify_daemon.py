@@ -54,6 +54,7 @@ def daemon(tmp_path: Path) -> Iterator[Callable[[dict[str, object]], Started]]:
             HOST="127.0.0.1",
             UPWATCH_SECRET_KEY="end-to-end-secret",
             LOG_FORMAT="json",
+            UPWATCH_WORKERS="1",  # one process: this test reads its log
         )
         with log.open("wb") as out:
             process = subprocess.Popen(

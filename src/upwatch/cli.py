@@ -34,7 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    _add_config(sub.add_parser("run", help="run the daemon"))
+    run = sub.add_parser("run", help="run the daemon")
+    _add_config(run)
+    run.add_argument(
+        "--workers",
+        default=None,
+        metavar="N",
+        help="worker processes: auto (the CPUs this process may use) or a number "
+        "(default: $UPWATCH_WORKERS, else auto)",
+    )
     check = sub.add_parser("check", help="validate the config (no network, no database)")
     _add_config(check)
     check.add_argument(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from collections.abc import Callable
 
 from upwatch.errors import UpwatchError
@@ -12,12 +13,21 @@ from upwatch.errors import UpwatchError
 def run_daemon_command(args: argparse.Namespace) -> int:
     from upwatch.commands.check import print_warnings
     from upwatch.config.loader import load_config
+    from upwatch.runtime import workers
     from upwatch.runtime.daemon import run_daemon
+    from upwatch.runtime.logs import configure_logging
     from upwatch.runtime.settings import Settings
 
     loaded = load_config(args.config)  # exit 2 before anything else when the config is invalid
-    print_warnings(loaded)
+    worker = workers.LISTEN_FD in os.environ  # started by a parent that said it all already
+    if not worker:
+        print_warnings(loaded)
     settings = Settings.from_env()
+    count = 1 if worker else workers.worker_count(args.workers or os.environ.get("UPWATCH_WORKERS"))
+    if count > 1:
+        configure_logging(settings.log_level, settings.log_format, settings.secrets())
+        supervisor = workers.Supervisor(str(args.config), settings.host, settings.port, count)
+        return supervisor.run()
     try:
         import uvloop  # a faster event loop where it is available (not on Windows)
     except ImportError:

@@ -33,6 +33,7 @@ from upwatch.runtime.railway import warn_if_history_is_lost_on_redeploy
 from upwatch.runtime.server import HttpServer
 from upwatch.runtime.service import MonitoringService
 from upwatch.runtime.settings import Settings
+from upwatch.runtime.workers import listen_socket
 from upwatch.store.database import create_engine, safe_url
 from upwatch.store.migrate import migrate
 from upwatch.web.app import create_app
@@ -71,7 +72,8 @@ class Daemon:
         self.settings = settings
         self.health = Health(config_loaded=True)
         self.ctx = AppContext(settings, self.health, loaded, clock=utcnow)
-        self.http = HttpServer(create_app(self.ctx), settings.host, settings.port)
+        sock = listen_socket(os.environ)  # a worker of `run --workers N`: the parent's socket
+        self.http = HttpServer(create_app(self.ctx), settings.host, settings.port, sock=sock)
         self.stop = asyncio.Event()
         self.reload = asyncio.Event()
         self.exit_code = 0
@@ -166,6 +168,7 @@ class Daemon:
         self.ctx.checkins = service
         self.ctx.pipeline = service.pipeline  # buffer and database gauges in /metrics
         self.ctx.probing = service  # shards and schedule load in /metrics
+        self.ctx.state_version = lambda: service.evaluator.version  # pages follow state changes
         await self._start_notifier(engine)
         tasks = [
             asyncio.create_task(self._watchdog()),

@@ -41,6 +41,21 @@ class _Scrub:
         return text
 
 
+class _LinePrinter(structlog.PrintLogger):
+    """Each line in one write to the current stdout. `print` writes the message and the newline
+    apart; workers share stdout, and with PYTHONUNBUFFERED (the image sets it) one worker's line
+    would land in the middle of another's."""
+
+    def msg(self, message: str) -> None:
+        out = sys.stdout  # looked up per line: tests swap it
+        with self._lock:
+            out.write(message + "\n")
+            out.flush()
+
+    log = debug = info = warn = warning = msg
+    fatal = failure = err = error = critical = exception = msg
+
+
 def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: Any = (
@@ -56,7 +71,7 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None
             *finish,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=lambda *_args: _LinePrinter(),
         cache_logger_on_first_use=False,
     )
     # Libraries log through the standard library (uvicorn's errors, asyncio's "task exception

@@ -257,3 +257,22 @@ async def test_concurrent_requests_share_one_build_and_a_failed_rebuild_keeps_th
     assert await cache.get("k", broken) == "page"
     with pytest.raises(OSError, match="database away"):
         await cache.get("other", broken)
+
+
+async def test_the_cache_grows_to_hold_every_page_it_is_asked_to_fit() -> None:
+    ticks, built = _Ticks(), []
+
+    async def build() -> int:
+        built.append(1)
+        return len(built)
+
+    cache = PageCache(max_entries=2, clock=ticks)
+    cache.fit(3)  # three monitor pages of the running config
+    for key in ("a", "b", "c"):
+        await cache.get(key, build)
+    for key in ("a", "b", "c"):
+        await cache.get(key, build)
+
+    assert len(built) == 3, "none of the three was turned out to make room"
+    cache.fit(1)
+    assert cache.max_entries == 3  # never shrinks below what it holds

@@ -47,6 +47,11 @@ class PageCache:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._building: dict[Hashable, asyncio.Task[Any]] = {}
 
+    def fit(self, entries: int) -> None:
+        """Hold at least `entries` values (every monitor page of the running config), so
+        crawling them all never turns the cache over."""
+        self.max_entries = max(self.max_entries, entries)
+
     async def get(self, key: Hashable, build: Callable[[], Awaitable[T]], version: int = 0) -> T:
         """The value for `key`; `version` names the data it should reflect (a newer one makes
         a value older than `changed_after` stale)."""

@@ -22,6 +22,7 @@ from upwatch.web.pages_board import StatusPage, page_values, secrets_of
 from upwatch.web.render import HTML, Body, render
 
 INCIDENT_LIMIT = 25
+OTHER_PAGES = 16  # the status page, the feed, /metrics and the like share the page cache
 NOTICE_HORIZON = timedelta(days=7)
 WINDOW_WORDS = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
 _SINCE = {
@@ -72,6 +73,7 @@ async def monitor_body(ctx: AppContext, page: StatusPage, m: MonitorView, range_
             secrets=secrets_of(ctx),
         )
 
+    ctx.pages.fit(len(RANGES) * page.board.monitor_count + OTHER_PAGES)
     return await ctx.pages.get(("monitor", loaded.digest, m.id, range_key), build)
 
 

@@ -42,6 +42,7 @@ def daemon_started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(daemon, "run_daemon", run_daemon)
     monkeypatch.setenv("DATABASE_URL", "sqlite:///unused.db")
+    monkeypatch.setenv("UPWATCH_WORKERS", "1")  # this process runs the daemon: no workers to spawn
     return started
 
 

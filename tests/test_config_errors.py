@@ -1,4 +1,4 @@
-"""Invalid monitors.yaml files: every rule of DESIGN §4 is reported where it was broken, readably.
+"""Invalid monitors.yaml files: every rule is reported where it was broken, readably.
 
 Each case names the text the problem must point at (`at`): the expected line and column are where
 that text first occurs in the config, so the tables stay true when a case is edited.

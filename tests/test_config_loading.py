@@ -1,4 +1,4 @@
-"""Valid monitors.yaml files load into what DESIGN §4 promises: defaults, merging, interpolation."""
+"""Valid monitors.yaml files load as documented: defaults, merging, interpolation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Crontab expressions for maintenance windows fire when crontab(5) would (DESIGN §4)."""
+"""Crontab expressions for maintenance windows fire when crontab(5) would."""
 
 from __future__ import annotations
 

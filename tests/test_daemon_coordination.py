@@ -1,4 +1,4 @@
-"""Several `upwatch run` processes on one database (DESIGN §9-10): one prober per monitor.
+"""Several `upwatch run` processes on one database: one prober per monitor.
 
 Two and three daemons on one PostgreSQL, two on one SQLite file: they split the 64 shards, no
 monitor is probed twice in an interval, a SIGKILLed instance's shards are taken over within 15 s
@@ -23,7 +23,7 @@ from upwatch.store.tables import CHECKINS
 pytestmark = pytest.mark.slow
 
 INTERVAL = 2.0  # seconds between probes of one monitor
-TAKEOVER_LIMIT = timedelta(seconds=15)  # DESIGN §9: a free lease is taken over within 15 s
+TAKEOVER_LIMIT = timedelta(seconds=15)  # README: a dead process's shards are taken within 15 s
 MONITORS = [f"m{i}" for i in range(12)]
 
 

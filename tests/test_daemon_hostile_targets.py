@@ -1,7 +1,7 @@
 """Targets that try to stall the daemon: a monitor beside them keeps its cadence, /healthz too.
 
 A `body_regex` that backtracks catastrophically under Python's `re` (nested quantifiers against a
-body of almost-matching text) is matched by RE2 in linear time (DESIGN §12), so a 1 s canary
+body of almost-matching text) is matched by RE2 in linear time, so a 1 s canary
 monitor next to it is probed every second and /healthz answers within a second throughout.
 """
 

@@ -1,4 +1,4 @@
-"""The deployment files say what DESIGN §9 asks, and hadolint accepts the Dockerfile.
+"""The deployment files carry what the container needs, and hadolint accepts the Dockerfile.
 
 No Docker engine here: the Dockerfile is read as text (the smoke test in test_smoke_install.py runs
 its steps), and the entrypoint script is run directly.

@@ -1,4 +1,4 @@
-"""The state machine of DESIGN §5: failure runs, confirmation, recovery, degraded, pause."""
+"""The monitor state machine: failure runs, confirmation, recovery, degraded, pause."""
 
 from __future__ import annotations
 

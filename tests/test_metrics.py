@@ -1,5 +1,6 @@
-"""`/metrics`: blackbox_exporter's names where they overlap, upwatch's own, the token rule of
-DESIGN §3, and output that `promtool check metrics` accepts."""
+"""`/metrics`: blackbox_exporter's names where they overlap, upwatch's own, the token rule
+(with `UPWATCH_METRICS_TOKEN` set, a bearer token is needed and every monitor is covered;
+without it, public monitors only), and output that `promtool check metrics` accepts."""
 
 from __future__ import annotations
 

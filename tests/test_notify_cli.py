@@ -120,7 +120,7 @@ def test_notify_test_sends_email_over_smtp(
     assert mail["Subject"] == "[TEST] upwatch — test notification through oncall-email"
 
 
-# ---- only the channel's own ${VAR}s are needed (DESIGN §12) -----------------------------------
+# ---- only the channel's own ${VAR}s are needed, others may be unset ---------------------------
 
 
 def write_config_with_variables(tmp_path: Path, slack_url: str) -> str:

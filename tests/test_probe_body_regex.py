@@ -1,4 +1,4 @@
-"""`body_regex` is RE2 (DESIGN §12): the usual patterns behave as before, and none backtracks."""
+"""`body_regex` is RE2: the usual patterns behave as before, and none backtracks."""
 
 from __future__ import annotations
 

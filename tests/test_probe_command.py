@@ -213,7 +213,7 @@ def test_the_command_returns_soon_after_the_deadline_of_a_silent_server(
     assert finished - started < 2.5
 
 
-# ---- only the monitor's own ${VAR}s are needed (DESIGN §12) -----------------------------------
+# ---- only the monitor's own ${VAR}s are needed, others may be unset ---------------------------
 
 UNSET = ("SLACK_WEBHOOK_URL", "OTHER_URL", "OTHER_PASSWORD", "API_URL", "API_TOKEN", "METHOD")
 

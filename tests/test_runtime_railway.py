@@ -1,4 +1,4 @@
-"""The start-up warning on Railway when SQLite is not on a volume (DESIGN §9)."""
+"""The start-up warning on Railway when SQLite is not on a volume (docs/deploy-railway.md)."""
 
 from __future__ import annotations
 

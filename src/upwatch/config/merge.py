@@ -1,6 +1,6 @@
 """`defaults` merged into each monitor, and keys that do not apply to a monitor's type dropped.
 
-Rules (DESIGN §4): a monitor's own keys win; `expect` merges key by key (a monitor's `expect.status`
+Rules: a monitor's own keys win; `expect` merges key by key (a monitor's `expect.status`
 replaces the default list); `null` removes a default key. Keys that belong to another monitor type
 (an HTTP expectation on a tcp monitor) are ignored; keys no type knows are left for the models to
 reject, so typos never pass. Every merged key remembers the path it came from, for error positions.

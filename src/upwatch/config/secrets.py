@@ -1,7 +1,7 @@
 """Secrets written literally in the config: credentials count as secret wherever they come from.
 
-`${VAR}` values are secret by origin (see interpolate.py); these are secret by what they are
-(DESIGN §3): tokens, passwords, API keys, webhook secrets, URL credentials, Slack webhook URLs
+`${VAR}` values are secret by origin (see interpolate.py); these are secret by what they are:
+tokens, passwords, API keys, webhook secrets, URL credentials, Slack webhook URLs
 (the URL is the credential) and header values (usually Authorization).
 """
 

@@ -1,4 +1,4 @@
-"""Escalation of a confirmed incident through the policy it was confirmed with (DESIGN §5, §6).
+"""Escalation of a confirmed incident through the policy it was confirmed with.
 
 Schedule: step k is due at `max(confirmed_at, started_at + after_k)`. When it fires, its progress
 records `fired_at` = that due time (not the clock), so a restart computes the same schedule. A step

@@ -1,7 +1,7 @@
 """Maintenance windows from monitors.yaml, as concrete intervals of time.
 
 A one-off window is its `start`..`end`; a recurring one is each fire time of its crontab
-expression (evaluated in `status_page.timezone`, DESIGN §4) plus its `duration`. Windows are
+expression (evaluated in `status_page.timezone`) plus its `duration`. Windows are
 half-open, `[starts_at, ends_at)`: at `ends_at` the monitor is out of maintenance, which is when an
 incident that kept failing through the window is confirmed. Everything returned is in UTC.
 """

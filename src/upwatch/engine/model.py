@@ -15,7 +15,8 @@ from upwatch.probes.result import ProbeResult, ProbeState
 
 
 class ShownState(StrEnum):
-    """What pages and the API show for a monitor (DESIGN §5: paused > maintenance > computed)."""
+    """What pages and the API show for a monitor: paused wins over maintenance, which wins over
+    the computed state (unknown before the first result, else up, degraded or down)."""
 
     UNKNOWN = "unknown"
     UP = "up"
@@ -111,7 +112,7 @@ class MonitorState:
 class Notice:
     """A notification to enqueue in the outbox, keyed so it is enqueued at most once.
 
-    `key` = incident-or-monitor, event, step, repeat, channel (DESIGN §6); the store uses it as a
+    `key` = incident-or-monitor, event, step, repeat, channel; the store uses it as a
     unique idempotency key, so inserting the same Notice twice is a no-op. `data` is JSON-ready
     (see `upwatch.engine.payload` for its shape).
     """

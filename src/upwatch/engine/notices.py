@@ -1,4 +1,4 @@
-"""Monitor notices: `monitor.degraded` and `certificate.expiring` (DESIGN §5, §6).
+"""Monitor notices: `monitor.degraded` and `certificate.expiring`.
 
 Both go to the first step's channels of the monitor's *current* policy, at most once a day per
 monitor and kind (a rolling 24 h from the last one sent), never inside a maintenance window, and

@@ -30,7 +30,7 @@ M = TypeVar("M", bound=_HasId)
 
 
 def shard_of(monitor_id: str) -> int:
-    """Which of the 64 shards (DESIGN §10) owns the monitor."""
+    """Which of the 64 shards owns the monitor: the crc32 of its id, modulo 64."""
     return _crc32(monitor_id) % SHARDS
 
 

@@ -1,4 +1,4 @@
-"""The monitor state machine (DESIGN §5) as pure functions of (state, context, time).
+"""The monitor state machine as pure functions of (state, context, time).
 
 Every function returns a `Transition`: the new state, the result it judged, an incident opened or
 resolved, and the monitor notices to enqueue. Incident messages are not emitted here; the caller

@@ -1,4 +1,4 @@
-"""Uptime from intervals of time, not from counting samples (DESIGN §5).
+"""Uptime from intervals of time, not from counting samples.
 
 uptime = 1 - (incident time outside excluded periods) / (window - excluded - time before the first
 result), where excluded periods are maintenance, paused and archived time (overlaps merged). The

@@ -1,4 +1,4 @@
-"""Notifications: the outbox worker, message rendering and one module per channel (DESIGN §6).
+"""Notifications: the outbox worker, message rendering and one module per channel.
 
 - `message`: what one notification says, built from an outbox row and the running config.
 - `render`: Jinja2 templates (shipped under `templates/notify/`, overridable by the user).

@@ -1,4 +1,4 @@
-"""When to try a message again: exponential backoff with jitter, for up to 24 h (DESIGN §6).
+"""When to try a message again: exponential backoff with jitter, for up to 24 h.
 
 Attempt n (1-based) that failed waits about `FIRST_DELAY * 2**(n-1)`, capped at `MAX_DELAY`, with
 ±20 % jitter so a receiver that comes back is not hit by every message in the same second. A

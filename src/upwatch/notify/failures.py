@@ -1,5 +1,5 @@
 """`channel.failed`: a channel refused a message for good, so the other channels hear about it
-(DESIGN §6: a revoked webhook must not silence every later alert).
+(a revoked webhook must not silence every later alert).
 
 It goes to the incident's other channels that were told anything, or, for a monitor notice, to
 the other channels of the first step of the monitor's current policy. A `channel.failed` that

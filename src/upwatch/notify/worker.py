@@ -1,4 +1,4 @@
-"""The delivery worker: sends what the outbox holds, independent of probing (DESIGN §6).
+"""The delivery worker: sends what the outbox holds, independent of probing.
 
 Its own asyncio task and its own short transactions: claim a due row (an atomic UPDATE, under a
 lease), send it with a hard timeout while other rows are sent concurrently, then record the

@@ -1,4 +1,4 @@
-"""`upwatch run`: the process around the monitoring service (DESIGN §9).
+"""`upwatch run`: the process around the monitoring service (for operators: docs/operating.md).
 
 Order matters for Railway: the HTTP server starts first, so the health check gets a 503 rather
 than a refused connection; then the database is migrated, the config reconciled and probing
@@ -48,7 +48,7 @@ CONNECT_TIMEOUT = 10.0
 COMMAND_TIMEOUT = 60.0
 # SIGTERM gets a clean stop within a few seconds; if something still hangs (a flush to a database
 # that does not answer), the process exits anyway: all state is in the database, and an immediate
-# SIGKILL is safe too (DESIGN §9). Below Docker's and Kubernetes' default stop timeouts.
+# SIGKILL is safe too. Below Docker's and Kubernetes' default stop timeouts.
 HARD_EXIT_SECONDS = 8.0
 
 

@@ -1,4 +1,8 @@
-"""Readiness and liveness, as /healthz and the watchdog see them (DESIGN §9)."""
+"""Readiness and liveness, as /healthz and the watchdog see them.
+
+/healthz answers 503 until the config is loaded, the database migrated and the scheduler has
+ticked, then 200 while the scheduler keeps ticking; the watchdog exits the process when it stalls.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""How far behind its schedule probing runs, and whether this machine keeps up (DESIGN goal:
+"""How far behind its schedule probing runs, and whether this machine keeps up (the aim:
 degrade evenly and visibly, never collapse).
 
 Every probe reports its lag (start minus its slot on the monitor's grid) and how many slots it

@@ -1,4 +1,6 @@
-"""The start-up warning on Railway (DESIGN §9): SQLite on the container's own disk is lost.
+"""The start-up warning on Railway: SQLite on the container's own disk is lost.
+
+docs/deploy-railway.md shows the warning and its fixes (a volume, or a Postgres database).
 
 A Railway deployment starts from a fresh copy of the image, so a SQLite file survives only on a
 volume (Railway sets RAILWAY_VOLUME_MOUNT_PATH where it is attached). PostgreSQL needs no warning.

@@ -3,7 +3,7 @@
 Owns the long-lived pieces (prober, evaluator, pipeline, scheduler, coordinator) and their order
 of start and stop. The daemon around it owns the process: signals, HTTP, health and the watchdog.
 
-A monitor is probed and evaluated only by the instance holding its shard (DESIGN §9-10). The
+A monitor is probed and evaluated only by the instance holding its shard. The
 service starts holding nothing: the coordinator takes shards within its first step, and only
 then are their monitors' states loaded and their probes scheduled, so a standby never
 re-announces an open incident.

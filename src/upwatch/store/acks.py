@@ -1,4 +1,7 @@
-"""Acknowledging an incident from a signed link (DESIGN §7): the web's writes and reads."""
+"""Acknowledging an incident from a signed link: the web's writes and reads.
+
+GET /ack/{token} shows the incident and POST acknowledges it (docs/http.md).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Enqueueing notifications: once per key, in the caller's transaction (DESIGN §6)."""
+"""Enqueueing notifications: once per key, in the caller's transaction."""
 
 from __future__ import annotations
 

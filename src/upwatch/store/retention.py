@@ -1,7 +1,7 @@
 """Pruning old rows in small batches, so a prune never holds the write lock for long.
 
 Raw results (and finished outbox rows with their attempts) are kept `retention.raw`; hourly and
-daily rollups `retention.rollups` (DESIGN §8).
+daily rollups `retention.rollups`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The database schema as SQLAlchemy 2 models. Alembic's migrations in `migrations/` create it.
 
 Schema changes stay additive for one release: during a redeploy the old version still runs
-against the new schema (DESIGN §8).
+against the new schema.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def intervals(
     monitor_id: str, history: History, windows: Sequence[Window], now: datetime
 ) -> tuple[list[OpenInterval], list[Interval]]:
     """(incidents, excluded periods) of one monitor: excluded are paused, archived and
-    maintenance time (DESIGN §5)."""
+    maintenance time."""
     incidents: list[OpenInterval] = [(i.start, i.end) for i in history.downtime.get(monitor_id, [])]
     excluded: list[Interval] = [
         *((p.start, p.end or now) for p in history.excluded.get(monitor_id, [])),

@@ -1,4 +1,4 @@
-"""HTTP POSTs for the HTTP channels, judged the same way for all of them (DESIGN §6).
+"""HTTP POSTs for the HTTP channels, judged the same way for all of them.
 
 2xx is delivered (and never retried). 408, 429, 5xx and anything odd are retried; 429 and 503
 may say when with `Retry-After` (seconds or an HTTP date). Any other 4xx is permanent: the

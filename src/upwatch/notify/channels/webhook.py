@@ -50,7 +50,8 @@ def _failure(message: Message) -> dict[str, Any] | None:
 
 
 def document(message: Message) -> dict[str, Any]:
-    """The JSON body (DESIGN §6), plus `cause` for notices that have no incident."""
+    """The JSON body `{type, id, timestamp, data}` (`id` is also the `webhook-id` header), plus
+    `cause` for notices that have no incident."""
     monitor = message.monitor
     return {
         "type": str(message.event),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.config_helpers import LINE_RE
 from tests.daemon_helpers import Daemon, Database, Target, daemon_config, free_port, wait_for
+from tests.probe_servers import HttpServer, Request, respond
 from upwatch.web.views import iso
 
 pytestmark = pytest.mark.slow
@@ -209,3 +212,40 @@ def test_migrate_and_status_on_a_missing_database_say_why_in_one_line(
         (line,) = done.stderr.splitlines()
         assert 'database "no_such_database" does not exist' in line
         assert "pw-Hidden42" not in line
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sigterm_with_a_hundred_probes_in_flight_stores_every_one_that_was_answered(
+    db_url: str,
+    daemons: Callable[..., Daemon],
+    http_server: HttpServer,
+    database: Callable[[str], Database],
+) -> None:
+    # A slow target keeps ~100 probes in flight at any moment: at SIGTERM they finish within
+    # the grace, and every answer the target sent becomes a row.
+    answered: list[str] = []
+    slow = respond(200, b"ok", delay=0.6)
+
+    async def counted(request: Request, reader: Any, writer: asyncio.StreamWriter) -> None:
+        await slow(request, reader, writer)
+        answered.append(request.path)
+
+    ids = [f"busy{i}" for i in range(120)]
+    for monitor_id in ids:
+        http_server.routes[f"/inflight/{monitor_id}"] = counted
+    monitors = "".join(
+        f"- {{id: {m}, name: {m}, url: '{http_server.url('/inflight/' + m)}', timeout: 1s}}\n"
+        for m in ids
+    )
+    daemon = daemons(db_url)
+    daemon.write_config(daemon_config(monitors, hook_port=free_port()))
+    daemon.start().wait_healthy()
+    db = database(db_url)
+    wait_for(lambda: len(answered) >= 3 * len(ids), "three rounds answered")
+
+    assert daemon.stop(signal.SIGTERM, deadline=20) == 0
+
+    stored = sum(len(db.results(m)) for m in ids)
+    assert stored == len(answered)
+    assert not daemon.logged("shutdown: results left unwritten")
+    assert "Traceback" not in daemon.output()

@@ -36,6 +36,7 @@ from upwatch.store.generations import newest_live_digest
 log = structlog.get_logger("upwatch.coordination")
 STEP_SECONDS = 2.0
 LIVE_WITHIN = timedelta(seconds=10)
+EXPECT_FOR = timedelta(seconds=15)  # how long siblings started together are waited for
 ShardsGained = Callable[[set[int]], Awaitable[None]]
 # forced=True: the shards were taken away (a lock connection dropped, a lease expired) and
 # another instance may already evaluate them; False: given back after this instance is done.
@@ -96,6 +97,7 @@ class Coordinator:
         clock: Callable[[], datetime],
         on_gain: ShardsGained,
         on_lose: ShardsLost,
+        expected: int = 1,
     ) -> None:
         self.engine = engine
         self.locks = locks
@@ -105,6 +107,10 @@ class Coordinator:
         self.on_gain = on_gain
         self.on_lose = on_lose
         self.started = clock()
+        # Workers started together count on each other from the start: the first one up
+        # takes its share, not all 64 (to hand half back seconds later, with every state loaded
+        # twice), unless the others are still not there after EXPECT_FOR.
+        self.expected = expected
         self.held: set[int] = set()
         self.stepped_down = False
         start = zlib.crc32(instance.encode()) % SHARDS
@@ -144,6 +150,8 @@ class Coordinator:
             await leases.beat(connection, self.instance, self.generation.id, self.started, now)
             newer = await self._superseded(connection, now)
             live = self.locks.live(await leases.live_instances(connection, now, LIVE_WITHIN))
+        if now - self.started < EXPECT_FOR:
+            live = max(live, self.expected)
         if newer:
             await self.step_down("a newer config generation is running")
             return

@@ -33,7 +33,7 @@ from upwatch.runtime.railway import warn_if_history_is_lost_on_redeploy
 from upwatch.runtime.server import HttpServer
 from upwatch.runtime.service import MonitoringService
 from upwatch.runtime.settings import Settings
-from upwatch.runtime.workers import listen_socket
+from upwatch.runtime.workers import listen_socket, siblings
 from upwatch.store.database import create_engine, safe_url
 from upwatch.store.migrate import migrate
 from upwatch.web.app import create_app
@@ -161,7 +161,12 @@ class Daemon:
 
     async def _serve(self, engine: AsyncEngine) -> None:
         service = MonitoringService(
-            engine, self.loaded, instance=self.settings.instance, health=self.health, clock=utcnow
+            engine,
+            self.loaded,
+            instance=self.settings.instance,
+            health=self.health,
+            clock=utcnow,
+            siblings=siblings(os.environ),
         )
         self.service = service
         await service.start()

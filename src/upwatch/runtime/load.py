@@ -52,7 +52,7 @@ class ScheduleLoad:
         if overloaded and not self.overloaded:
             log.warning(
                 "probing falls behind schedule: every monitor's interval is stretched; "
-                "lengthen intervals or add an instance",
+                "lengthen intervals, or add CPUs (one worker each) or an instance",
                 p99_lag_ms=round(self.p99_lag * 1000),
                 skipped=self._window_skipped,
                 probes=len(lags),

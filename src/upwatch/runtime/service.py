@@ -57,7 +57,9 @@ class MonitoringService:
         health: Health,
         clock: Callable[[], datetime],
         prober: Prober | None = None,
+        siblings: int = 1,
     ) -> None:
+        self.siblings = siblings  # worker processes started with this one (they share shards)
         self.engine = engine
         self.loaded = loaded
         self.instance = instance
@@ -114,6 +116,7 @@ class MonitoringService:
             clock=self.clock,
             on_gain=self._gain,
             on_lose=self._lose,
+            expected=self.siblings,
         )
         self.coordinating = asyncio.create_task(self.coordinator.run(self.stop_event))
         self.pruner = asyncio.create_task(self._prune_forever())

@@ -31,6 +31,7 @@ from upwatch.errors import UpwatchError, UsageError
 
 log = structlog.get_logger("upwatch.workers")
 LISTEN_FD = "UPWATCH_LISTEN_FD"  # set by the parent for its workers: the socket to serve on
+SIBLINGS = "UPWATCH_WORKER_SIBLINGS"  # and how many workers it started
 MAX_WORKERS = 64
 PR_SET_PDEATHSIG = 1  # prctl(2)
 STOP_SECONDS = 15.0  # a worker stops within its own hard limit (8 s); this is the parent's
@@ -83,6 +84,12 @@ def listen_socket(environ: Mapping[str, str]) -> socket.socket | None:
     return socket.socket(fileno=int(text))
 
 
+def siblings(environ: Mapping[str, str]) -> int:
+    """How many workers share the machine with this one (1 when it runs on its own)."""
+    text = environ.get(SIBLINGS, "")
+    return int(text) if text.isdigit() and int(text) > 0 else 1
+
+
 def bind(host: str, port: int) -> socket.socket:
     try:
         sock = socket.create_server((host, port), backlog=2048)
@@ -123,7 +130,12 @@ class Supervisor:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._relay)
-        env = {**os.environ, LISTEN_FD: str(self.sock.fileno()), "UPWATCH_WORKERS": "1"}
+        env = {
+            **os.environ,
+            LISTEN_FD: str(self.sock.fileno()),
+            SIBLINGS: str(self.count),
+            "UPWATCH_WORKERS": "1",
+        }
         command = [sys.executable, "-m", "upwatch", "run", "-c", self.config]
         fds, arrange = (self.sock.fileno(),), _die_with_parent(os.getpid())
         # Our own interpreter and module (no outside input), from a parent with no threads (so

@@ -10,11 +10,11 @@ from starlette.responses import JSONResponse, Response
 
 from upwatch.store import reads
 from upwatch.web import params
+from upwatch.web.api_models import Body, Error, Incidents, MonitorDetail, Result, Results
 from upwatch.web.board_source import public_rows
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import current_page
-from upwatch.web.status import monitor_json
-from upwatch.web.views import incident_json, iso
+from upwatch.web.status import incident, monitor_summary
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
@@ -24,8 +24,12 @@ def _ctx(request: Request) -> AppContext:
     return ctx
 
 
+def _json(body: Body, status: int = 200) -> JSONResponse:
+    return JSONResponse(body.json_data(), status_code=status)
+
+
 def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    return _json(Error(error=message), status)
 
 
 def _since_and_limit(request: Request) -> tuple[datetime | None, int]:
@@ -67,24 +71,20 @@ async def monitor(request: Request) -> JSONResponse:
     config = ctx.loaded.config
     async with ctx.engine.connect() as connection:
         incidents = await reads.incident_rows(connection, monitor_ids=[row.id], limit=20)
-    body = monitor_json(view)
-    body.update(_details(row, config.status_page.show_urls))
     now = ctx.clock()
-    body["incidents"] = [incident_json(i, config, now) for i in incidents]
-    return JSONResponse(body)
-
-
-def _details(row: Any, show_urls: bool) -> dict[str, Any]:
     info = row.info or {}
-    return {
-        "group": row.group_name,
-        "description": info.get("description"),
-        "tags": info.get("tags", []),
-        "interval_seconds": row.interval_seconds,
-        "paused": row.paused,
-        "target": row.target if show_urls else None,
-        "created_at": iso(row.created_at),
-    }
+    body = MonitorDetail(
+        **dict(monitor_summary(view)),
+        group=row.group_name,
+        description=info.get("description"),
+        tags=info.get("tags", []),
+        interval_seconds=row.interval_seconds,
+        paused=row.paused,
+        target=row.target if config.status_page.show_urls else None,
+        created_at=row.created_at,
+        incidents=[incident(i, config, now) for i in incidents],
+    )
+    return _json(body)
 
 
 async def results(request: Request) -> JSONResponse:
@@ -98,19 +98,19 @@ async def results(request: Request) -> JSONResponse:
     async with ctx.engine.connect() as connection:
         found = await reads.result_rows(connection, row.id, since=since, limit=limit)
     show_urls = ctx.loaded.config.status_page.show_urls
-    return JSONResponse({"monitor_id": row.id, "results": [_result(r, show_urls) for r in found]})
+    return _json(Results(monitor_id=row.id, results=[_result(r, show_urls) for r in found]))
 
 
-def _result(row: Any, show_urls: bool) -> dict[str, Any]:
-    return {
-        "checked_at": iso(row.checked_at),
-        "state": row.state,
-        "duration_ms": None if row.duration_ms is None else round(row.duration_ms, 1),
-        "status_code": row.status_code,
-        "cause": row.cause if show_urls else row.public_cause,
-        "phases_ms": {k: round(v * 1000, 1) for k, v in (row.phases or {}).items()},
-        "cert_expires_at": iso(row.cert_expires_at),
-    }
+def _result(row: Any, show_urls: bool) -> Result:
+    return Result(
+        checked_at=row.checked_at,
+        state=row.state,
+        duration_ms=None if row.duration_ms is None else round(row.duration_ms, 1),
+        status_code=row.status_code,
+        cause=row.cause if show_urls else row.public_cause,
+        phases_ms={k: round(v * 1000, 1) for k, v in (row.phases or {}).items()},
+        cert_expires_at=row.cert_expires_at,
+    )
 
 
 async def incidents(request: Request) -> JSONResponse:
@@ -123,4 +123,4 @@ async def incidents(request: Request) -> JSONResponse:
     async with ctx.engine.connect() as connection:
         ids = [r.id for r in public_rows(await reads.live_monitors(connection), config)]
         found = await reads.incident_rows(connection, monitor_ids=ids, since=since, limit=limit)
-    return JSONResponse({"incidents": [incident_json(r, config, now) for r in found]})
+    return _json(Incidents(incidents=[incident(r, config, now) for r in found]))

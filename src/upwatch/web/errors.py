@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Match, Router
 from starlette.types import Receive, Scope, Send
 
+from upwatch.web.api_models import Error
 from upwatch.web.middleware import redact_path
 from upwatch.web.params import BadParameter
 
@@ -25,7 +26,7 @@ log = structlog.get_logger("upwatch.http")
 def _answer(request: Request, status: int, message: str) -> Response:
     """JSON under /api/, one line of text elsewhere (pings, badges, feeds are read by programs)."""
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": message}, status_code=status)
+        return JSONResponse(Error(error=message).json_data(), status_code=status)
     return PlainTextResponse(f"{message}\n", status_code=status)
 
 
@@ -41,7 +42,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
         path=redact_path(request.url.path),
         error=type(exc).__name__,
     )
-    body = {"error": "the database is unreachable; try again in a moment"}
+    body = Error(error="the database is unreachable; try again in a moment").json_data()
     return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
 
 

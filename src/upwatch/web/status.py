@@ -11,70 +11,92 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Row
+
 from upwatch.config.models import Config
 from upwatch.engine.maintenance import Window
+from upwatch.web.api_models import (
+    Announcement,
+    Group,
+    Incident,
+    Maintenance,
+    MonitorSummary,
+    StatusDocument,
+)
 from upwatch.web.board import Board, MonitorView
 from upwatch.web.board_source import BoardSource
-from upwatch.web.views import incident_json, iso, overall_status
+from upwatch.web.views import overall_status
 
 MAINTENANCE_HORIZON = timedelta(days=7)
 
 
-def monitor_json(view: MonitorView) -> dict[str, Any]:
-    return {
-        "id": view.id,
-        "name": view.name,
-        "type": view.type,
-        "state": str(view.state),
-        "since": iso(view.since),
-        "cause": view.cause,
-        "last_checked_at": iso(view.last_checked_at),
-        "uptime": view.uptime,
-        "response_time_ms": view.response_time_ms,
-    }
+def monitor_summary(view: MonitorView) -> MonitorSummary:
+    return MonitorSummary(
+        id=view.id,
+        name=view.name,
+        type=view.type,
+        state=view.state,
+        since=view.since,
+        cause=view.cause,
+        last_checked_at=view.last_checked_at,
+        uptime=view.uptime,
+        response_time_ms=view.response_time_ms,
+    )
 
 
-def status_document(board: Board, source: BoardSource, config: Config) -> dict[str, Any]:
+def incident(row: Row[Any], config: Config, now: datetime) -> Incident:
+    """An incident row as the API shows it (public cause unless show_urls)."""
+    end = row.resolved_at or now
+    return Incident(
+        id=row.id,
+        monitor_id=row.monitor_id,
+        monitor_name=row.monitor_name,
+        started_at=row.started_at,
+        confirmed_at=row.confirmed_at,
+        resolved_at=row.resolved_at,
+        duration_seconds=int((end - row.started_at).total_seconds()),
+        cause=row.cause if config.status_page.show_urls else row.public_cause,
+        acknowledged_at=row.acknowledged_at,
+    )
+
+
+def status_document(board: Board, source: BoardSource, config: Config) -> StatusDocument:
     now = board.generated_at
     monitors = list(board.by_id.values())
-    return {
-        "status": overall_status([m.state for m in monitors]),
-        "generated_at": iso(now),
-        "groups": [
-            {"name": group.name, "monitors": [monitor_json(m) for m in group.monitors]}
+    return StatusDocument(
+        status=overall_status([m.state for m in monitors]),
+        generated_at=now,
+        groups=[
+            Group(name=group.name, monitors=[monitor_summary(m) for m in group.monitors])
             for group in board.groups
         ],
-        "incidents": [incident_json(r, config, now) for r in source.open_incidents],
-        "announcements": _announcements(config, now),
-        "maintenance": _maintenance(board.windows, set(board.by_id), now),
-    }
+        incidents=[incident(r, config, now) for r in source.open_incidents],
+        announcements=_announcements(config, now),
+        maintenance=_maintenance(board.windows, set(board.by_id), now),
+    )
 
 
-def json_bytes(document: dict[str, Any]) -> bytes:
+def json_bytes(document: StatusDocument) -> bytes:
     """Serialized as Starlette's JSONResponse does, once per snapshot rather than per request."""
-    text = json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = json.dumps(
+        document.json_data(), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
     return text.encode("utf-8")
 
 
-def _announcements(config: Config, now: datetime) -> list[dict[str, Any]]:
+def _announcements(config: Config, now: datetime) -> list[Announcement]:
     current = [
         a
         for a in config.announcements
         if (a.start is None or a.start <= now) and (a.end is None or now < a.end)
     ]
     return [
-        {
-            "title": a.title,
-            "body": a.body,
-            "severity": a.severity,
-            "start": iso(a.start),
-            "end": iso(a.end),
-        }
+        Announcement(title=a.title, body=a.body, severity=a.severity, start=a.start, end=a.end)
         for a in current
     ]
 
 
-def _maintenance(windows: list[Window], visible: set[str], now: datetime) -> list[dict[str, Any]]:
+def _maintenance(windows: list[Window], visible: set[str], now: datetime) -> list[Maintenance]:
     """Current and coming windows (within a week) of the monitors shown."""
     found = []
     for window in windows:
@@ -87,11 +109,11 @@ def _maintenance(windows: list[Window], visible: set[str], now: datetime) -> lis
         )
         if monitors:
             found.append(
-                {
-                    "name": window.name,
-                    "starts_at": iso(window.starts_at),
-                    "ends_at": iso(window.ends_at),
-                    "monitors": monitors,
-                }
+                Maintenance(
+                    name=window.name,
+                    starts_at=window.starts_at,
+                    ends_at=window.ends_at,
+                    monitors=monitors,
+                )
             )
     return found

@@ -70,19 +70,3 @@ def overall_status(states: Sequence[ShownState]) -> str:
     if ShownState.MAINTENANCE in states:
         return "maintenance"
     return "operational"
-
-
-def incident_json(row: Row[Any], config: Config, now: datetime) -> dict[str, Any]:
-    end = row.resolved_at or now
-    cause = row.cause if config.status_page.show_urls else row.public_cause
-    return {
-        "id": row.id,
-        "monitor_id": row.monitor_id,
-        "monitor_name": row.monitor_name,
-        "started_at": iso(row.started_at),
-        "confirmed_at": iso(row.confirmed_at),
-        "resolved_at": iso(row.resolved_at),
-        "duration_seconds": int((end - row.started_at).total_seconds()),
-        "cause": cause,
-        "acknowledged_at": iso(row.acknowledged_at),
-    }

@@ -1,0 +1,139 @@
+"""The JSON API's bodies as pydantic models: the handlers serialize through them and
+`/api/v1/openapi.json` is built from their JSON schemas, so the document cannot drift from what
+is sent.
+
+Every field is required: an absent value is `null`, never a missing key. Timestamps are held as
+datetimes and written as the API's ISO 8601 form in UTC, to the second (`2026-11-22T10:00:00Z`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from upwatch.engine.model import ShownState
+from upwatch.probes.result import ProbeState
+from upwatch.web.views import iso
+
+Instant = Annotated[
+    datetime,
+    PlainSerializer(iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-22T10:00:00Z"]}),
+]
+OverallStatus = Literal["operational", "degraded", "partial_outage", "major_outage", "maintenance"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+
+    def json_data(self) -> dict[str, Any]:
+        """What JSONResponse (or json_bytes) writes: the documented keys, every one present."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class Error(Body):
+    """Every error answer under /api/: what went wrong, for a person to read."""
+
+    error: str
+
+
+class Uptime(Body):
+    """Percent of the window the monitor was up, maintenance and paused time left out; null
+    before there is any data in the window."""
+
+    last_24h: float | None = Field(alias="24h")
+    last_7d: float | None = Field(alias="7d")
+    last_30d: float | None = Field(alias="30d")
+    last_90d: float | None = Field(alias="90d")
+
+
+class ResponseTimes(Body):
+    """Percentiles of the response time over the last 24 hours, in whole milliseconds."""
+
+    p50: int | None
+    p95: int | None
+
+
+class MonitorSummary(Body):
+    id: str
+    name: str
+    type: str
+    state: ShownState
+    since: Instant | None
+    cause: str | None
+    last_checked_at: Instant | None
+    uptime: Uptime
+    response_time_ms: ResponseTimes
+
+
+class Incident(Body):
+    id: int
+    monitor_id: str
+    monitor_name: str
+    started_at: Instant
+    confirmed_at: Instant
+    resolved_at: Instant | None
+    duration_seconds: int
+    cause: str | None
+    acknowledged_at: Instant | None
+
+
+class MonitorDetail(MonitorSummary):
+    group: str | None
+    description: str | None
+    tags: list[str]
+    interval_seconds: float
+    paused: bool
+    target: str | None = Field(description="only when status_page.show_urls is on")
+    created_at: Instant
+    incidents: list[Incident] = Field(description="the latest 20, newest first")
+
+
+class Result(Body):
+    checked_at: Instant
+    state: ProbeState
+    duration_ms: float | None
+    status_code: int | None
+    cause: str | None
+    phases_ms: dict[str, float]
+    cert_expires_at: Instant | None
+
+
+class Results(Body):
+    monitor_id: str
+    results: list[Result]
+
+
+class Incidents(Body):
+    incidents: list[Incident]
+
+
+class Group(Body):
+    name: str | None = Field(description="null for monitors without a group")
+    monitors: list[MonitorSummary]
+
+
+class Announcement(Body):
+    title: str
+    body: str
+    severity: Literal["info", "minor", "major", "critical"]
+    start: Instant | None
+    end: Instant | None
+
+
+class Maintenance(Body):
+    name: str
+    starts_at: Instant
+    ends_at: Instant
+    monitors: list[str]
+
+
+class StatusDocument(Body):
+    status: OverallStatus
+    generated_at: Instant
+    groups: list[Group]
+    incidents: list[Incident] = Field(description="open incidents")
+    announcements: list[Announcement]
+    maintenance: list[Maintenance] = Field(description="current windows and those within 7 days")

@@ -90,8 +90,9 @@ def test_the_example_without_its_secrets_names_each_unset_variable(
     assert required, "the example should show secrets coming from the environment"
     assert main(["check", "-c", str(EXAMPLE)]) == 2
     out, err = capsys.readouterr()
-    *lines, summary = err.splitlines()
+    *lines, summary, hint = err.splitlines()
     assert out == ""
+    assert hint.startswith("hint: set them, or run `upwatch check --no-env` to check everything")
     # With the real environment, the placeholder token (BACKUP_PING_TOKEN unset) is an error too.
     assert _placeholder_line(warning=False) in lines
     lines.remove(_placeholder_line(warning=False))
@@ -193,3 +194,56 @@ def test_the_installed_console_script_exits_2_on_a_broken_config(tmp_path: Path)
         f"{path}:{line}:{col}: monitors.0.url: must be an http:// or https:// URL",
         f"{path}: 1 problem found",
     ]
+
+
+def test_a_config_without_unset_variables_gets_no_no_env_hint(
+    bare_env: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "monitors.yaml"
+    path.write_text("version: 1\nmonitors:\n  - {id: web, name: Web, url: ftp://e.test/}\n")
+    assert main(["check", "-c", str(path)]) == 2
+    assert "--no-env" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "words"),
+    [
+        (
+            "version: 1\nmonitors:\n\t- {id: web, name: Web, url: 'https://e.test/'}\n",
+            "\t-",
+            "a tab character: YAML indents with spaces",
+        ),
+        (
+            "version: 1\ndefaults:\n    interval: 30s\n  timeout: 5s\nmonitors: []\n",
+            "timeout",
+            "this line is indented differently from the lines above it",
+        ),
+        (
+            "version: 1\nmonitors:\n  - id: web\n    name: Web: the site\n",
+            ": the site",
+            "a mapping value is not allowed here (a ':' inside an unquoted value? quote it",
+        ),
+        (
+            "version: 1\nstatus_page: {title: 'Acme\nmonitors: []\n",
+            "'Acme",
+            "this quote is never closed",
+        ),
+    ],
+    ids=["tab", "indent", "colon-in-value", "unclosed-quote"],
+)
+def test_a_yaml_syntax_error_is_told_in_words_at_its_position(
+    bare_env: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    text: str,
+    at: str,
+    words: str,
+) -> None:
+    path = tmp_path / "monitors.yaml"
+    path.write_text(text)
+    line, col = position_of(text, at)
+    assert main(["check", "-c", str(path)]) == 2
+    first, summary = capsys.readouterr().err.splitlines()
+    assert first.startswith(f"{path}:{line}:{col}: not valid YAML: {words}")
+    assert "<block" not in first
+    assert summary == f"{path}: 1 problem found"

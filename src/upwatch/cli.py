@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from upwatch.errors import UpwatchError
 
@@ -29,12 +30,68 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Each command's description and example, as `upwatch COMMAND --help` shows them.
+COMMAND_HELP: dict[str, tuple[str, str]] = {
+    "run": (
+        "Run the daemon: probes on schedule, incidents, notifications and the status page.",
+        "upwatch run -c monitors.yaml --workers auto",
+    ),
+    "check": (
+        "Validate the config without touching the network or the database; every problem is "
+        "reported as FILE:LINE:COL.",
+        "upwatch check -c monitors.yaml\n  upwatch check --no-env   # in an image build, "
+        "without the secrets",
+    ),
+    "probe": (
+        "Run one probe now, by monitor id from the config or by URL, and print the result.",
+        "upwatch probe api-health\n  upwatch probe https://example.com/healthz",
+    ),
+    "notify-test": (
+        "Send a test notification through one channel of the config.",
+        "upwatch notify-test ops-slack",
+    ),
+    "migrate": (
+        "Bring the database schema to the latest revision ($DATABASE_URL, else a SQLite file).",
+        "DATABASE_URL=postgresql://upwatch@db/upwatch upwatch migrate",
+    ),
+    "schema": (
+        "Print the JSON Schema of monitors.yaml, for an editor's completion and checks.",
+        "upwatch schema > monitors.schema.json",
+    ),
+    "status": (
+        "Print monitor states and open incidents from the database (never creates one).",
+        "upwatch status\n  upwatch status --json",
+    ),
+}
+
+
+def package_version() -> str:
+    try:
+        return version("upwatch")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    description, example = COMMAND_HELP[name]
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="upwatch", description="Synthetic monitoring daemon.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"upwatch {package_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run the daemon")
+    run = _command(sub, "run", "run the daemon")
     _add_config(run)
     run.add_argument(
         "--workers",
@@ -43,20 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes: auto (the CPUs this process may use) or a number "
         "(default: $UPWATCH_WORKERS, else auto)",
     )
-    check = sub.add_parser("check", help="validate the config (no network, no database)")
+    check = _command(sub, "check", "validate the config (no network, no database)")
     _add_config(check)
     check.add_argument(
         "--no-env", action="store_true", help="allow unset ${VAR}s (for image builds)"
     )
-    probe = sub.add_parser("probe", help="run one probe now and print the result")
+    probe = _command(sub, "probe", "run one probe now and print the result")
     probe.add_argument("target", metavar="ID_OR_URL")
     _add_config(probe)
-    notify = sub.add_parser("notify-test", help="send a test notification through a channel")
+    notify = _command(sub, "notify-test", "send a test notification through a channel")
     notify.add_argument("channel", metavar="CHANNEL")
     _add_config(notify)
-    sub.add_parser("migrate", help="bring the database schema to the latest revision")
-    sub.add_parser("schema", help="print the JSON Schema of monitors.yaml")
-    status = sub.add_parser("status", help="print monitor states and open incidents")
+    _command(sub, "migrate", "bring the database schema to the latest revision")
+    _command(sub, "schema", "print the JSON Schema of monitors.yaml")
+    status = _command(sub, "status", "print monitor states and open incidents")
     status.add_argument("--json", action="store_true", help="print JSON")
     _add_config(status)
     return parser

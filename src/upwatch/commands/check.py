@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
-from upwatch.config.loader import LoadedConfig, load_config
+from upwatch.config.loader import ConfigInvalid, LoadedConfig, load_config
+
+UNSET_VARIABLE = re.compile(r": environment variable \w+ is not set")
+NO_ENV_HINT = (
+    "hint: set them, or run `upwatch check --no-env` to check everything else "
+    "(as an image build does, without the secrets)"
+)
 
 
 def print_warnings(loaded: LoadedConfig) -> None:
@@ -15,7 +22,13 @@ def print_warnings(loaded: LoadedConfig) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    loaded = load_config(args.config, no_env=args.no_env)
+    try:
+        loaded = load_config(args.config, no_env=args.no_env)
+    except ConfigInvalid as exc:
+        print(exc, file=sys.stderr)
+        if any(UNSET_VARIABLE.search(line) for line in exc.lines):
+            print(NO_ENV_HINT, file=sys.stderr)
+        return exc.exit_code
     print_warnings(loaded)
     config = loaded.config
     print(

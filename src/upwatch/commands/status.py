@@ -1,6 +1,7 @@
 """`upwatch status [--json]`: current monitor states and open incidents, from the database.
 
-An operator's view: private monitors included, full causes shown.
+An operator's view: private monitors included, full causes shown. It only reads: a SQLite file
+that does not exist is reported, never created (an empty one would hide a wrong DATABASE_URL).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ import argparse
 import asyncio
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from upwatch.config.loader import load_config
@@ -32,12 +35,26 @@ def _config_or_none(path: str) -> Config | None:
         return None  # status reads the database; a broken config only hides maintenance
 
 
+def _require_sqlite_file(url: URL) -> None:
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:") or Path(database).exists():
+        return
+    raise UpwatchError(
+        f"no database at {Path(database).resolve()}: "
+        "run `upwatch migrate` or start `upwatch run` first"
+    )
+
+
 async def _gather(settings: Settings, config: Config | None) -> dict[str, Any]:
+    _require_sqlite_file(settings.database_url)
     engine = create_engine(settings.database_url)
     now = datetime.now(UTC)
     try:
         if not await is_migrated(engine):
-            raise UpwatchError("the database is not migrated yet: run `upwatch migrate`")
+            where = safe_url(settings.database_url)
+            raise UpwatchError(f"the database at {where} is not migrated: run `upwatch migrate`")
         async with engine.connect() as connection:
             rows = await reads.live_monitors(connection)
             incidents = await reads.incident_rows(connection, open_only=True, limit=1000)
@@ -49,6 +66,7 @@ async def _gather(settings: Settings, config: Config | None) -> dict[str, Any]:
         await engine.dispose()
     schedule = MaintenanceSchedule.from_config(config) if config else MaintenanceSchedule([], UTC)
     return {
+        "database": safe_url(settings.database_url),
         "generated_at": iso(now),
         "monitors": [_monitor(r, schedule, now) for r in sorted(rows, key=lambda r: r.id)],
         "incidents": [_incident(i, now) for i in incidents],
@@ -87,6 +105,7 @@ def show_status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
+    print(f"database: {data['database']}\n")
     print(f"{'MONITOR':<24} {'STATE':<12} {'SINCE':<21} CAUSE")
     for m in data["monitors"]:
         print(f"{m['id']:<24} {m['state'].upper():<12} {m['since'] or '-':<21} {m['cause'] or ''}")

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from upwatch.config.yaml_words import error_mark, in_words
+
 Path = tuple[str | int, ...]
 MAX_DEPTH = 64
 
@@ -131,9 +133,9 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
         walker = _Walker(loader)
         return walker.value(node, ()), walker.positions
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        mark = error_mark(exc)
         where = Mark(mark.line + 1, mark.column + 1) if mark else Mark(1, 1)
-        raise SourceError(where, (), f"not valid YAML: {_reason(exc)}") from None
+        raise SourceError(where, (), f"not valid YAML: {in_words(exc)}") from None
     except yaml.YAMLError as exc:
         raise SourceError(Mark(1, 1), (), f"not valid YAML: {type(exc).__name__}") from None
     except RecursionError:
@@ -143,10 +145,3 @@ def load_yaml(text: str) -> tuple[Any, Positions]:
         raise SourceError(Mark(reached.line + 1, reached.column + 1), (), message) from None
     finally:
         loader.dispose()
-
-
-def _reason(exc: yaml.MarkedYAMLError) -> str:
-    problem, context = exc.problem or "", exc.context or ""
-    if problem.startswith("but ") and context:  # "expected a single document..., but found..."
-        return f"{context}, {problem}"
-    return problem or context

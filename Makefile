@@ -2,15 +2,26 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# Two stamps: `make run` installs only what running needs; `make test` adds the dev extra.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: run test lint typecheck deploy-lint pytest bench schema clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "make: installing upwatch into $(VENV) (pip install -e .; first run only)"
+	$(BIN)/python -m pip install --quiet -e .
+	@echo "make: upwatch is $(BIN)/upwatch; \`. $(BIN)/activate\` puts it on your PATH"
+	touch $(RUN_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "make: installing upwatch with its dev tools into $(VENV) (pip install -e '.[dev]')"
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(DEV_STAMP) $(RUN_STAMP)
 
 # The example's channels read secrets from the environment; for a local demo they point at a
 # closed local port, so alerts fail visibly instead of reaching anyone. Set real ones to try them.
@@ -19,22 +30,23 @@ DEMO_ENV := SLACK_WEBHOOK_URL=$${SLACK_WEBHOOK_URL:-http://127.0.0.1:9/demo-slac
 	PAGER_WEBHOOK_URL=$${PAGER_WEBHOOK_URL:-http://127.0.0.1:9/demo-pager} \
 	WEBHOOK_SECRET=$${WEBHOOK_SECRET:-whsec_ZGVtby1zZWNyZXQtZm9yLWxvY2FsLXJ1bnM=}
 
-run: $(STAMP)
+run: $(RUN_STAMP)
+	@echo "make run: starting upwatch with monitors.yaml on http://localhost:$${PORT:-8080} (Ctrl-C stops)"
 	$(DEMO_ENV) $(BIN)/upwatch run -c monitors.yaml
 
-test: $(STAMP) lint typecheck deploy-lint pytest
+test: $(DEV_STAMP) lint typecheck deploy-lint pytest
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
 # The deployment files: hadolint on the Dockerfile, and .railway/railway.ts type-checked against the
 # `railway` SDK pinned in .railway/package-lock.json. Without npm the type check is skipped, except
 # under CI=true, where it is required.
-deploy-lint: $(STAMP)
+deploy-lint: $(DEV_STAMP)
 	$(BIN)/hadolint Dockerfile
 	@if command -v npm >/dev/null 2>&1; then \
 		cd .railway && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
@@ -47,13 +59,13 @@ deploy-lint: $(STAMP)
 			"(install Node.js 20+ with npm to run it)"; \
 	fi
 
-pytest: $(STAMP)
+pytest: $(DEV_STAMP)
 	$(BIN)/pytest
 
-schema: $(STAMP)
+schema: $(RUN_STAMP)
 	$(BIN)/upwatch schema > docs/monitors.schema.json
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:

@@ -247,3 +247,13 @@ def test_a_yaml_syntax_error_is_told_in_words_at_its_position(
     assert first.startswith(f"{path}:{line}:{col}: not valid YAML: {words}")
     assert "<block" not in first
     assert summary == f"{path}: 1 problem found"
+
+
+def test_the_example_self_api_monitor_does_not_repeat_every_outage() -> None:
+    # The API's overall `status` turns away from "operational" when any monitor is down: a monitor
+    # asserting it would open a second incident for every outage of the others.
+    written: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
+    own_api = [m for m in written["monitors"] if str(m.get("url", "")).endswith("/api/v1/status")]
+    assert own_api
+    for monitor in own_api:
+        assert "status" not in (monitor.get("expect") or {}).get("json", {})

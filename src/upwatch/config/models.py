@@ -82,7 +82,11 @@ Instant = Annotated[datetime, AfterValidator(_aware)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, str_strip_whitespace=False
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        str_strip_whitespace=False,
+        use_attribute_docstrings=True,  # each field's docstring is its description in the schema
     )
 
 
@@ -131,21 +135,36 @@ class TcpExpect(Strict):
     """Expectations every probe type understands: a slow answer is DEGRADED, not DOWN."""
 
     response_time_under: Duration | None = None
+    """Slowest acceptable answer, as a duration (`500ms`, `2s`); a slower answer makes the
+    monitor DEGRADED, not DOWN."""
 
 
 class DnsExpect(TcpExpect):
     records: Annotated[list[str], Field(min_length=1)] | None = None
+    """Records the answer must contain, written as in a zone file (`203.0.113.10`, `10
+    mail.example.com`); others may be present too. A missing one makes the monitor DOWN."""
 
 
 class HttpExpect(TcpExpect):
     """What an HTTP answer must look like; hard keys make it DOWN, soft ones DEGRADED."""
 
     status: StatusList = Field(default_factory=lambda: list[int | str](["2xx"]))
+    """Accepted status codes (`200`) or classes (`"2xx"` to `"5xx"`) of the final response after
+    redirects; another status makes the monitor DOWN."""
     body_contains: str | None = None
+    """Text the response body must contain, else the monitor is DOWN; only the first `max_body`
+    bytes are read."""
     body_not_contains: str | None = None
+    """Text the response body must not contain, else the monitor is DOWN."""
     body_regex: Annotated[str | None, AfterValidator(_regex_compiles)] = None
+    """A regular expression in RE2 syntax that must match somewhere in the body, else the monitor
+    is DOWN."""
     json_paths: dict[str, Any] | None = Field(default=None, alias="json")
+    """Values the JSON body must hold, keyed by dotted path (`checks.database: ok`); a mismatch
+    makes the monitor DOWN."""
     cert_valid_for: Duration | None = None
+    """Least time the HTTPS certificate must remain valid, as a duration (`14d`); closer to
+    expiry is DEGRADED and notified."""
 
     def status_matches(self, code: int) -> bool:
         for item in self.status:
@@ -166,7 +185,10 @@ EXPECT_TYPES: dict[str, type[TcpExpect] | None] = {
 
 class BasicAuth(Strict):
     username: str
+    """User name sent with HTTP Basic authentication."""
     password: str
+    """Password sent with HTTP Basic authentication; write it as `${VAR}` to keep it out of the
+    file."""
 
 
 class TlsOptions(Strict):
@@ -177,12 +199,22 @@ class TlsOptions(Strict):
     """
 
     ca_file: str | None = None
+    """Path to a PEM file of CA certificates to trust in addition to the system's; relative to
+    the config file's folder."""
     ca_pem: str | None = None
+    """The same CA certificates as PEM text, usually from `${VAR}`; instead of `ca_file`."""
     cert_file: str | None = None
+    """Path to the PEM client certificate to present; relative to the config file's folder."""
     cert_pem: str | None = None
+    """The client certificate as PEM text, usually from `${VAR}`; instead of `cert_file`."""
     key_file: str | None = None
+    """Path to the PEM private key of the client certificate (needs `cert_file` or `cert_pem`)."""
     key_pem: str | None = None
+    """The client certificate's private key as PEM text, usually from `${VAR}`; instead of
+    `key_file`."""
     server_name: Annotated[str, Field(min_length=1)] | None = None
+    """Host name to send (SNI) and to verify the certificate against, when it differs from the
+    URL's."""
 
     @model_validator(mode="after")
     def _one_source_each(self) -> TlsOptions:
@@ -204,18 +236,39 @@ class TlsOptions(Strict):
 
 class MonitorBase(Strict):
     id: Slug
+    """Stable identifier: lowercase letters, digits, `-` and `_`, up to 64 characters; history is
+    kept under it."""
     name: Name
+    """Name shown on the status page and in notifications; renaming keeps the history."""
     group: str | None = None
+    """Group heading the monitor is listed under on the status page."""
     description: str | None = None
+    """Short text shown with the monitor on its page."""
     interval: Duration = timedelta(seconds=60)
+    """Time between probes, as a duration (`30s`, `5m`); at least `1s`. For a heartbeat, the
+    expected time between check-ins."""
     timeout: Duration = timedelta(seconds=10)
+    """How long one probe may take before it counts as down, as a duration; more than 0 and at
+    most `interval`."""
     failure_threshold: Annotated[int, Field(ge=1, le=100)] = 3
+    """Consecutive down results (1 to 100) that confirm an incident; heartbeat misses confirm at
+    once."""
     recovery_threshold: Annotated[int, Field(ge=1, le=100)] = 1
+    """Consecutive results that are not down (1 to 100) that resolve an open incident."""
     retry_interval: Duration = timedelta(seconds=20)
+    """Time between probes while the last result was down, as a duration; at least `1s`, never
+    longer than `interval`."""
     escalation: str | None = None
+    """Name of the escalation policy that notifies for this monitor; `none` (or no policy)
+    notifies no one."""
     tags: list[str] = Field(default_factory=list)
+    """Free-form labels for grouping and filtering monitors."""
     public: bool = True
+    """Whether the monitor appears on the public status page, badges, feed and API; `false` keeps
+    it private."""
     paused: bool = False
+    """Whether probing is paused; a paused monitor is shown as PAUSED and its open incident is
+    resolved."""
 
     # Field validators, not one model check: each runs even when a neighbour (the url) is wrong,
     # so every timing mistake is reported in the same run.
@@ -249,18 +302,33 @@ class MonitorBase(Strict):
 
 class HttpMonitor(MonitorBase):
     type: Literal["http"] = "http"
+    """Monitor type: `http` (the default when `type` is left out) probes a URL."""
     url: HttpUrl
+    """The `http://` or `https://` URL to request."""
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    """HTTP method of the request."""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers, name to value; dropped on a redirect to another origin except
+    `Accept`, `Accept-Language` and `User-Agent`."""
     basic_auth: BasicAuth | None = None
+    """Credentials for HTTP Basic authentication (`username`, `password`)."""
     body: str | None = None
+    """Request body sent as text; give either `body` or `json`, not both."""
     json_body: Any = Field(default=None, alias="json")
+    """Request body sent as JSON (any YAML value); give either `body` or `json`, not both."""
     follow_redirects: bool = True
+    """Whether redirects are followed; expectations are judged on the final response."""
     max_redirects: Annotated[int, Field(ge=0, le=50)] = 5
+    """Most redirects followed for one probe (0 to 50); one more makes the probe fail."""
     verify_tls: bool = True
+    """Whether the HTTPS certificate is verified; `false` turns verification off whatever `tls`
+    says."""
     tls: TlsOptions | None = None
+    """Extra TLS trust, a client certificate, or the name to verify (see the tls section)."""
     max_body: Annotated[int, Field(ge=0)] = MIB
+    """Most bytes of the response body read and matched, in bytes (default 1 MiB = 1048576)."""
     expect: HttpExpect = Field(default_factory=HttpExpect)
+    """What a good answer looks like (see the expect section); by default any 2xx status."""
 
     @model_validator(mode="after")
     def _one_body(self) -> HttpMonitor:
@@ -271,24 +339,39 @@ class HttpMonitor(MonitorBase):
 
 class TcpMonitor(MonitorBase):
     type: Literal["tcp"]
+    """Monitor type: `tcp` is up when a TCP connection to `host`:`port` opens."""
     host: Annotated[str, Field(min_length=1)]
+    """Host name or IP address to connect to."""
     port: Annotated[int, Field(ge=1, le=65535)]
+    """TCP port to connect to (1 to 65535)."""
     expect: TcpExpect = Field(default_factory=TcpExpect)
+    """Expectations on the connection (`response_time_under`)."""
 
 
 class DnsMonitor(MonitorBase):
     type: Literal["dns"]
+    """Monitor type: `dns` resolves `hostname` and checks the answer."""
     hostname: Annotated[str, Field(min_length=1)]
+    """Domain name to resolve."""
     record_type: Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"] = "A"
+    """DNS record type to ask for."""
     nameserver: str | None = None
+    """Name server to ask, by IP address or host name; the system's resolver when left out."""
     port: Annotated[int, Field(ge=1, le=65535)] = 53
+    """Port of the name server (1 to 65535)."""
     expect: DnsExpect = Field(default_factory=DnsExpect)
+    """Expectations on the answer (`records`, `response_time_under`)."""
 
 
 class HeartbeatMonitor(MonitorBase):
     type: Literal["heartbeat"]
+    """Monitor type: `heartbeat` waits for check-ins at `/ping/{id}/{token}` instead of probing."""
     token: Annotated[str, Field(min_length=8, max_length=MAX_TOKEN_LENGTH)]
+    """Secret part of the check-in URL, 8 to 256 characters (16 or more recommended); write it as
+    `${VAR}`."""
     grace: Duration = timedelta(minutes=5)
+    """Extra time after `interval` before a missing check-in counts as down, as a duration
+    (`1h`)."""
 
 
 def _monitor_type(value: Any) -> str:
@@ -316,20 +399,30 @@ MONITOR_TYPES: dict[str, type[MonitorBase]] = {
 
 class SlackChannel(Strict):
     type: Literal["slack"]
+    """Channel type: `slack` posts to a Slack incoming webhook."""
     webhook_url: HttpUrl
+    """The Slack incoming-webhook URL; write it as `${VAR}`, it is a secret."""
 
 
 class EmailApi(Strict):
     provider: Literal["resend", "postmark", "sendgrid"]
+    """HTTPS email service to send through."""
     api_key: Annotated[str, Field(min_length=1)]
+    """API key of the email service; write it as `${VAR}`, it is a secret."""
 
 
 class EmailChannel(Strict):
     type: Literal["email"]
+    """Channel type: `email` sends mail over SMTP (`smtp_url`) or an HTTPS API (`api`)."""
     smtp_url: str | None = None
+    """SMTP server as `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`
+    (implicit TLS); or give `api`."""
     api: EmailApi | None = None
+    """An HTTPS email API to send through instead of SMTP (`provider`, `api_key`)."""
     from_: Email = Field(alias="from")
+    """Sender address of the messages."""
     to: Annotated[list[Email], Field(min_length=1)]
+    """Recipient addresses; at least one."""
 
     @field_validator("smtp_url")
     @classmethod
@@ -354,9 +447,14 @@ class EmailChannel(Strict):
 
 class WebhookChannel(Strict):
     type: Literal["webhook"]
+    """Channel type: `webhook` POSTs a JSON event to a URL."""
     url: HttpUrl
+    """The `http://` or `https://` URL that receives the POST."""
     secret: str | None = None
+    """Signing key, `whsec_` followed by base64 (Standard Webhooks); without it deliveries are
+    unsigned."""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers sent with every delivery, name to value."""
 
     @field_validator("secret")
     @classmethod
@@ -384,8 +482,12 @@ Channel = Annotated[SlackChannel | EmailChannel | WebhookChannel, Field(discrimi
 
 class EscalationStep(Strict):
     after: Duration = timedelta(0)
+    """How long after the incident started this step fires, as a duration (`0s`, `2m`)."""
     notify: Annotated[list[str], Field(min_length=1)]
+    """Names of the channels this step sends to; at least one."""
     repeat_every: Duration | None = None
+    """Resend this step at this interval while the incident is open and unacknowledged, as a
+    duration; at least `1m`."""
 
     @field_validator("repeat_every")
     @classmethod
@@ -397,11 +499,19 @@ class EscalationStep(Strict):
 
 class MaintenanceWindow(Strict):
     name: Name
+    """Name shown on the status page while the window is announced or running."""
     monitors: Annotated[list[str], Field(min_length=1)]
+    """Ids of the monitors the window covers; `"*"` covers every monitor."""
     cron: Annotated[str | None, AfterValidator(_crontab)] = None
+    """Start of a recurring window, as a 5-field crontab (`0 3 * * SUN`) in
+    `status_page.timezone`; needs `duration`."""
     duration: Duration | None = None
+    """Length of each recurring window, as a duration (`30m`, `2h`); needs `cron`."""
     start: Instant | None = None
+    """Start of a one-off window, as an ISO 8601 date-time (UTC when no offset is given); needs
+    `end`."""
     end: Instant | None = None
+    """End of a one-off window, as an ISO 8601 date-time after `start`."""
 
     @model_validator(mode="after")
     def _shape(self) -> MaintenanceWindow:
@@ -426,41 +536,68 @@ class MaintenanceWindow(Strict):
 
 class Announcement(Strict):
     title: Name
+    """Headline of the announcement on the status page."""
     body: str = ""
+    """Text under the headline."""
     severity: Literal["info", "minor", "major", "critical"] = "info"
+    """How serious the announcement is; sets its colour on the status page."""
     start: Instant | None = None
+    """When the announcement starts being shown, as an ISO 8601 date-time; at once when left out."""
     end: Instant | None = None
+    """When the announcement stops being shown, as an ISO 8601 date-time; never (until removed
+    from the file) when left out."""
 
 
 class StatusPage(Strict):
     title: str = "Status"
+    """Title of the status page."""
     description: str | None = None
+    """Text shown under the title."""
     public_url: HttpUrl | None = None
+    """Public address of the status page (`https://status.example.com`), the base of links in
+    notifications."""
     show_urls: bool = False
+    """Whether probed URLs and host names are shown publicly; they stay private unless `true`."""
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    """IANA time zone (`UTC`, `Europe/Berlin`) for times on the page and for maintenance cron
+    expressions."""
 
 
 class Notifications(Strict):
     templates_dir: str | None = None
+    """Folder of Jinja2 templates that override the shipped notification templates, relative to
+    the config file's folder."""
 
 
 class Retention(Strict):
     raw: Duration = timedelta(days=30)
+    """How long individual probe results are kept, as a duration (`30d`)."""
     rollups: Duration = timedelta(days=400)
+    """How long hourly and daily summaries (uptime bars, percentiles) are kept, as a duration
+    (`400d`)."""
 
 
 class Config(Strict):
     version: Literal[1]
+    """Version of the monitors.yaml language; always `1`."""
     status_page: StatusPage = Field(default_factory=StatusPage)
+    """Title, address and display settings of the status page."""
     channels: dict[Slug, Channel] = Field(default_factory=dict)
+    """Where notifications go, by channel name (lowercase letters, digits, `-`, `_`)."""
     escalations: dict[Slug, Annotated[list[EscalationStep], Field(min_length=1)]] = Field(
         default_factory=dict
     )
+    """Escalation policies by name: each a list of steps saying who is notified when."""
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    """Planned maintenance windows, during which no incident is confirmed or notified."""
     announcements: list[Announcement] = Field(default_factory=list)
+    """Notes written by people, shown on the status page while current."""
     monitors: list[Monitor]
+    """What to watch: one entry per monitor; at least one is expected."""
     notifications: Notifications = Field(default_factory=Notifications)
+    """Settings of notification messages."""
     retention: Retention = Field(default_factory=Retention)
+    """How long history is kept in the database."""
 
     def monitor(self, monitor_id: str) -> MonitorBase | None:
         return next((m for m in self.monitors if m.id == monitor_id), None)

@@ -10,13 +10,8 @@ import trustme
 import yaml
 
 from tests.config_helpers import ConfigFiles
-from upwatch.config.reference import (
-    COMMAND,
-    SECTIONS,
-    Section,
-    example_documents,
-    render_reference,
-)
+from upwatch.config.reference import COMMAND, example_documents, render_reference
+from upwatch.config.reference_sections import SECTIONS, Section
 from upwatch.config.schema import config_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +87,14 @@ def test_the_reference_names_every_key_of_the_schema() -> None:
     }
 
     assert not [key for key in sorted(keys) if f"`{key}`" not in text]
+
+
+def test_every_key_in_a_table_has_an_example() -> None:
+    rows = [line for line in render_reference().splitlines() if line.startswith("| `")]
+
+    bare = [row.split(" | ")[0].strip("| `") for row in rows if row.endswith("| — |")]
+
+    assert not bare, f"write these keys into their section's example in reference_sections: {bare}"
 
 
 @pytest.fixture

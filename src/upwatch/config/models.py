@@ -593,7 +593,7 @@ class Config(Strict):
     announcements: list[Announcement] = Field(default_factory=list)
     """Notes written by people, shown on the status page while current."""
     monitors: list[Monitor]
-    """What to watch: one entry per monitor; at least one is expected."""
+    """What to watch: one entry per monitor, of type http, tcp, dns or heartbeat."""
     notifications: Notifications = Field(default_factory=Notifications)
     """Settings of notification messages."""
     retention: Retention = Field(default_factory=Retention)

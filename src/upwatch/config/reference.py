@@ -1,8 +1,8 @@
 """docs/configuration.md, the reference of every monitors.yaml key, rendered from the JSON Schema.
 
 The descriptions, types, defaults and allowed values all come from the models (through
-`config_schema`), so the reference cannot drift from what `check` accepts; this module adds only
-each section's short introduction and example. Regenerate with
+`config_schema`), so the reference cannot drift from what `check` accepts; `reference_sections`
+adds only each section's short introduction and example. Regenerate with
 `python -m upwatch.config.reference > docs/configuration.md`.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -19,369 +18,11 @@ from pydantic import BaseModel
 
 from upwatch.config import models
 from upwatch.config.durations import DURATION_REGEX
+from upwatch.config.reference_sections import SECTIONS, Section
 from upwatch.config.schema import config_schema
 
 COMMAND = "python -m upwatch.config.reference > docs/configuration.md"
 
-
-@dataclass(frozen=True, slots=True)
-class Section:
-    """One heading of the reference: the keys of `model` (minus `skip`), an intro, an example."""
-
-    title: str
-    model: type[BaseModel] | None  # None: an intro and an example, no table
-    intro: str
-    example: str
-    level: int = 2
-    skip: tuple[str, ...] = ()
-
-
-_COMMON = tuple(f.alias or n for n, f in models.MonitorBase.model_fields.items())
-
-SECTIONS = (
-    Section(
-        "Top level",
-        models.Config,
-        "Only `version` and `monitors` are required; every other section may be left out.",
-        """\
-version: 1
-monitors:
-  - {id: api, name: Public API, url: "https://api.example.com/health"}
-""",
-    ),
-    Section(
-        "defaults",
-        None,
-        "Keys merged into every monitor before it is checked: a monitor's own keys win, `expect` "
-        "merges key by key (a monitor's `expect.status` replaces the default list), and `null` "
-        "removes a default. A key that does not apply to a monitor's type (an HTTP expectation on "
-        "a tcp monitor) is ignored for that monitor. Any monitor key but `id` and `type` may be "
-        "set here; each is described under monitors.",
-        """\
-defaults:
-  interval: 60s
-  timeout: 10s
-  retry_interval: 20s
-  expect: {status: ["2xx"], response_time_under: 5s}
-  escalation: default
-""",
-    ),
-    Section(
-        "monitors",
-        models.MonitorBase,
-        "Each entry of `monitors` is one monitor. `type` picks what it probes (`http` when left "
-        "out); these keys apply to every type. A monitor whose `id` leaves the file is archived: "
-        "no longer probed or shown, its history kept, and restored if the id comes back.",
-        """\
-monitors:
-  - id: api
-    name: Public API
-    group: Core services
-    description: The JSON API behind the apps
-    url: https://api.example.com/health
-    interval: 5m
-    timeout: 10s
-    failure_threshold: 3
-    recovery_threshold: 1
-    retry_interval: 20s
-    escalation: critical
-    tags: [api, eu]
-    public: true
-    paused: false
-""",
-    ),
-    Section(
-        "http monitors",
-        models.HttpMonitor,
-        "Requests `url` and judges the final answer (after redirects) against `expect`. Every "
-        "probe opens its own connection; cookies set during its redirects stay within it.",
-        """\
-monitors:
-  - id: login
-    name: Login
-    url: https://app.example.com/api/login
-    method: POST
-    headers: {Accept: application/json}
-    basic_auth: {username: probe, password: "${LOGIN_PROBE_PASSWORD}"}
-    json: {user: probe}
-    follow_redirects: true
-    max_redirects: 5
-    verify_tls: true
-    max_body: 1048576
-    expect: {status: [200]}
-  - id: webhook-intake
-    name: Webhook intake
-    url: https://hooks.example.com/ping
-    method: PUT
-    body: ping
-""",
-        level=3,
-        skip=_COMMON,
-    ),
-    Section(
-        "tcp monitors",
-        models.TcpMonitor,
-        "Up when a TCP connection to `host`:`port` opens within the timeout.",
-        """\
-monitors:
-  - {id: database, name: Database, type: tcp, host: db.internal, port: 5432, interval: 30s}
-""",
-        level=3,
-        skip=_COMMON,
-    ),
-    Section(
-        "dns monitors",
-        models.DnsMonitor,
-        "Resolves `hostname` and is down when the lookup fails or misses `expect.records`.",
-        """\
-monitors:
-  - id: dns-apex
-    name: DNS
-    type: dns
-    hostname: example.com
-    record_type: A
-    nameserver: 1.1.1.1
-    port: 53
-    expect: {records: ["203.0.113.10"]}
-""",
-        level=3,
-        skip=_COMMON,
-    ),
-    Section(
-        "heartbeat monitors",
-        models.HeartbeatMonitor,
-        "Pushed to rather than probed: a job calls `/ping/{id}/{token}` when it succeeds (or "
-        "`/ping/{id}/{token}/fail`). No check-in within `interval` + `grace` of the last one is a "
-        "down result that confirms an incident at once.",
-        """\
-monitors:
-  - id: nightly-backup
-    name: Nightly backup
-    type: heartbeat
-    token: "${BACKUP_PING_TOKEN}"
-    interval: 24h
-    grace: 1h
-    public: false
-""",
-        level=3,
-        skip=_COMMON,
-    ),
-    Section(
-        "expect (http)",
-        models.HttpExpect,
-        "What a good HTTP answer looks like. A missed `status`, body or `json` expectation makes "
-        "the monitor DOWN; a missed `response_time_under` or `cert_valid_for` makes it DEGRADED.",
-        """\
-monitors:
-  - id: api
-    name: Public API
-    url: https://api.example.com/health
-    expect:
-      status: [200, 204, "3xx"]
-      body_contains: '"ok"'
-      body_not_contains: maintenance
-      body_regex: '"version":\\s*"\\d+\\.\\d+'
-      json: {status: healthy, "checks.database": ok}
-      response_time_under: 2s
-      cert_valid_for: 14d
-""",
-        level=3,
-    ),
-    Section(
-        "expect (tcp)",
-        models.TcpExpect,
-        "A tcp monitor knows one expectation; HTTP and DNS keys are ignored for it.",
-        """\
-monitors:
-  - {id: database, name: Database, type: tcp, host: db.internal, port: 5432,
-     expect: {response_time_under: 500ms}}
-""",
-        level=3,
-    ),
-    Section(
-        "expect (dns)",
-        models.DnsExpect,
-        "Expectations on a DNS answer; HTTP keys are ignored for a dns monitor.",
-        """\
-monitors:
-  - {id: dns-apex, name: DNS, type: dns, hostname: example.com,
-     expect: {records: ["203.0.113.10"], response_time_under: 1s}}
-""",
-        level=3,
-    ),
-    Section(
-        "basic_auth",
-        models.BasicAuth,
-        "HTTP Basic credentials of an http monitor.",
-        """\
-monitors:
-  - id: admin
-    name: Admin
-    url: https://admin.example.com/health
-    basic_auth: {username: probe, password: "${ADMIN_PROBE_PASSWORD}"}
-""",
-        level=3,
-    ),
-    Section(
-        "tls",
-        models.TlsOptions,
-        "TLS settings of an http monitor. Each file key has a `*_pem` twin that takes the PEM text "
-        "itself (from `${VAR}`, where a file cannot be committed); give one of the two. `ca_file` "
-        "adds to the default trust (the system's and certifi's), it does not replace it.",
-        """\
-monitors:
-  - id: internal-api
-    name: Internal API
-    url: https://api.internal:8443/health
-    tls:
-      ca_file: certs/internal-ca.pem
-      cert_file: certs/probe.pem
-      key_file: certs/probe-key.pem
-      server_name: api.internal
-  - id: partner-api
-    name: Partner API
-    url: https://partner.example.com/health
-    tls:
-      ca_pem: "${PARTNER_CA_PEM}"
-      cert_pem: "${PARTNER_CLIENT_CERT}"
-      key_pem: "${PARTNER_CLIENT_KEY}"
-""",
-        level=3,
-    ),
-    Section(
-        "channels",
-        None,
-        "`channels` maps a name (lowercase letters, digits, `-`, `_`) to where a message goes; "
-        "escalation steps name channels in `notify`. `type` picks the kind, and each kind has the "
-        "keys below. Secrets (webhook URLs, passwords, API keys) belong in `${VAR}`.",
-        """\
-channels:
-  team-slack: {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
-  oncall-email: {type: email, smtp_url: "${SMTP_URL}", from: upwatch@example.com,
-                 to: [oncall@example.com]}
-  pager: {type: webhook, url: https://hooks.example.com/upwatch, secret: "${WEBHOOK_SECRET}"}
-""",
-    ),
-    Section(
-        "slack channels",
-        models.SlackChannel,
-        "Posts to a Slack incoming webhook.",
-        """\
-channels:
-  team-slack: {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
-""",
-        level=3,
-    ),
-    Section(
-        "email channels",
-        models.EmailChannel,
-        "Sends mail over SMTP (`smtp_url`) or through an HTTPS email API (`api`), one of the two.",
-        """\
-channels:
-  oncall-email: {type: email, smtp_url: "${SMTP_URL}", from: upwatch@example.com,
-                 to: [oncall@example.com]}
-  mail-api: {type: email, api: {provider: resend, api_key: "${RESEND_API_KEY}"},
-             from: upwatch@example.com, to: [team@example.com]}
-""",
-        level=3,
-    ),
-    Section(
-        "email api",
-        models.EmailApi,
-        "The HTTPS email API of an email channel, for hosts that block outbound SMTP.",
-        """\
-channels:
-  mail-api: {type: email, api: {provider: postmark, api_key: "${POSTMARK_TOKEN}"},
-             from: upwatch@example.com, to: [team@example.com]}
-""",
-        level=4,
-    ),
-    Section(
-        "webhook channels",
-        models.WebhookChannel,
-        "POSTs a JSON event to `url`, signed per the Standard Webhooks specification when "
-        "`secret` is set.",
-        """\
-channels:
-  pager:
-    type: webhook
-    url: https://hooks.example.com/upwatch
-    secret: "${WEBHOOK_SECRET}"
-    headers: {X-Team: platform}
-""",
-        level=3,
-    ),
-    Section(
-        "escalations",
-        models.EscalationStep,
-        "`escalations` maps a policy name to its steps; a monitor names its policy in "
-        "`escalation`. Step k fires `after` the incident started (never before it is confirmed); "
-        "acknowledgement and resolution cancel every step and reminder not yet sent.",
-        """\
-escalations:
-  default:
-    - {after: 0s, notify: [team-slack]}
-  critical:
-    - {after: 0s, notify: [team-slack]}
-    - {after: 2m, notify: [oncall-email, pager], repeat_every: 30m}
-""",
-    ),
-    Section(
-        "maintenance",
-        models.MaintenanceWindow,
-        "Planned windows: results are still stored, but no incident is confirmed and no step "
-        "fires inside one. A window is recurring (`cron` + `duration`) or one-off (`start` + "
-        "`end`).",
-        """\
-maintenance:
-  - {name: Weekly DB maintenance, monitors: [database], cron: "0 3 * * SUN", duration: 30m}
-  - {name: Migration, monitors: ["*"], start: 2026-12-01T02:00:00Z, end: 2026-12-01T04:00:00Z}
-""",
-    ),
-    Section(
-        "announcements",
-        models.Announcement,
-        "Notes written by people, shown on the status page between `start` and `end`.",
-        """\
-announcements:
-  - title: Degraded EU latency
-    body: We are working with our provider.
-    severity: minor
-    start: 2026-11-22T08:00:00Z
-    end: 2026-11-23T08:00:00Z
-""",
-    ),
-    Section(
-        "status_page",
-        models.StatusPage,
-        "The public page served at `/`.",
-        """\
-status_page:
-  title: Acme Status
-  description: Live status of Acme's public services
-  public_url: https://status.example.com
-  show_urls: false
-  timezone: Europe/Berlin
-""",
-    ),
-    Section(
-        "notifications",
-        models.Notifications,
-        "Messages are rendered from Jinja2 templates shipped with upwatch; a folder of your own "
-        "overrides them file by file.",
-        """\
-notifications: {templates_dir: ./notify-templates}
-""",
-    ),
-    Section(
-        "retention",
-        models.Retention,
-        "How long the database keeps history; older rows are pruned in the background.",
-        """\
-retention: {raw: 30d, rollups: 400d}
-""",
-    ),
-)
 
 _PREAMBLE = """\
 # monitors.yaml reference
@@ -402,7 +43,8 @@ Every key of `monitors.yaml` (version 1), section by section: its type, default 
   `$`), inside values; they never appear in any output.
 - **Unknown keys are errors**, so a typo never passes silently; every reference (a channel in an
   escalation, an escalation in a monitor, a monitor in a maintenance window) must exist.
-- "—" in the Default column: the key is unset unless you write it.
+- "—" in the Default column: the key is unset unless you write it (a section's keys have their
+  own defaults).
 """
 
 
@@ -434,7 +76,8 @@ def _section(section: Section, schema: dict[str, Any]) -> str:
     if section.title == "defaults":
         out += _defaults_keys(schema)
     elif section.model is not None:
-        out += _table(section.model, section.skip, schema)
+        example = yaml.load(section.example, Loader=_Loader)  # noqa: S506 - a SafeLoader
+        out += _table(section.model, section.skip, schema, example)
     out += ["", "```yaml", section.example.rstrip("\n"), "```", ""]
     return "\n".join(out)
 
@@ -447,10 +90,12 @@ def _definition(model: type[BaseModel], schema: dict[str, Any]) -> dict[str, Any
     return dict(schema["$defs"][model.__name__])
 
 
-def _table(model: type[BaseModel], skip: tuple[str, ...], schema: dict[str, Any]) -> list[str]:
+def _table(
+    model: type[BaseModel], skip: tuple[str, ...], schema: dict[str, Any], example: Any
+) -> list[str]:
     definition = _definition(model, schema)
     required = set(definition.get("required", ()))
-    rows = ["| Key | Type | Default | Description |", "|---|---|---|---|"]
+    rows = ["| Key | Type | Default | Description | Example |", "|---|---|---|---|---|"]
     keys = [field.alias or name for name, field in model.model_fields.items()]
     if model is models.Config:  # sections the loader reads before the models (`defaults`)
         keys += [key for key in definition["properties"] if key not in keys]
@@ -460,8 +105,50 @@ def _table(model: type[BaseModel], skip: tuple[str, ...], schema: dict[str, Any]
         prop = definition["properties"][key]
         default = "required" if key in required else _default(prop)
         description = prop.get("description", "")
-        rows.append(f"| `{key}` | {_type(prop)} | {default} | {_cell(description)} |")
+        cells = (f"`{key}`", _type(prop), default, _cell(description), _example(key, example))
+        rows.append(f"| {' | '.join(cells)} |")
     return rows
+
+
+class _Loader(yaml.SafeLoader):
+    """Dates stay the strings they were written as, so an example reads back as written."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+for _cls in (_Loader, _Dumper):
+    _cls.yaml_implicit_resolvers = {
+        first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+_LONGEST_EXAMPLE = 60
+
+
+def _pair(key: str, value: Any) -> str:
+    # A scalar in block style needs the fewest quotes; a list or map reads best in flow style.
+    if isinstance(value, dict | list):
+        flow = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, sort_keys=False, width=999)
+        return f"{key}: {flow.strip()}"
+    return yaml.dump({key: value}, Dumper=_Dumper, sort_keys=False, width=999).strip()
+
+
+def _example(key: str, example: Any) -> str:
+    """`key: value` as the section's example first writes it (breadth first), or a pointer to it."""
+    queue = [example]
+    while queue:
+        node = queue.pop(0)
+        if isinstance(node, dict) and key in node:
+            text = _pair(key, node[key])
+            short = len(text) <= _LONGEST_EXAMPLE and "\n" not in text
+            return f"`{_cell(text)}`" if short else "see below"
+        if isinstance(node, dict):
+            queue += node.values()
+        elif isinstance(node, list):
+            queue += node
+    return "—"
 
 
 def _defaults_keys(schema: dict[str, Any]) -> list[str]:
@@ -576,7 +263,7 @@ def _scalar(prop: dict[str, Any], kind: str) -> str:
 
 
 def example_documents() -> list[dict[str, Any]]:
-    """Every section's example, parsed: the tests load them as one config."""
+    """Every section's example, parsed, in the order of SECTIONS: the tests load each one."""
     return [yaml.safe_load(section.example) for section in SECTIONS]
 
 

@@ -540,7 +540,7 @@ class Announcement(Strict):
     body: str = ""
     """Text under the headline."""
     severity: Literal["info", "minor", "major", "critical"] = "info"
-    """How serious the announcement is; sets its colour on the status page."""
+    """How serious the announcement is; sets its label and colour on the status page."""
     start: Instant | None = None
     """When the announcement starts being shown, as an ISO 8601 date-time; at once when left out."""
     end: Instant | None = None

@@ -32,6 +32,12 @@ def _error(status: int, message: str) -> JSONResponse:
     return _json(Error(error=message), status)
 
 
+def _starting_up() -> JSONResponse:
+    answer = _error(503, "starting up")
+    answer.headers["Retry-After"] = "5"
+    return answer
+
+
 def _since_and_limit(request: Request) -> tuple[datetime | None, int]:
     """`since` and `limit`; a bad one raises BadParameter, which the app answers with 400."""
     since = params.instant(request, "since")
@@ -43,7 +49,7 @@ async def status(request: Request) -> Response:
     """The cached snapshot's document, serialized once per rebuild."""
     ctx = _ctx(request)
     if ctx.engine is None:
-        return _error(503, "starting up")
+        return _starting_up()
     page = await current_page(ctx)
     return Response(page.status_json, media_type="application/json")
 
@@ -62,7 +68,7 @@ async def monitor(request: Request) -> JSONResponse:
     """One monitor: its summary from the snapshot, its details and incidents from its own rows."""
     ctx = _ctx(request)
     if ctx.engine is None:
-        return _error(503, "starting up")
+        return _starting_up()
     monitor_id = params.monitor_id(request)
     view = None if monitor_id is None else (await current_page(ctx)).board.monitor(monitor_id)
     row = None if view is None else await _public_row(ctx, view.id)
@@ -91,7 +97,7 @@ async def results(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     since, limit = _since_and_limit(request)
     if ctx.engine is None:
-        return _error(503, "starting up")
+        return _starting_up()
     row = await _public_row(ctx, params.monitor_id(request))
     if row is None:
         return _error(404, "no such monitor")
@@ -117,7 +123,7 @@ async def incidents(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     since, limit = _since_and_limit(request)
     if ctx.engine is None:
-        return _error(503, "starting up")
+        return _starting_up()
     config = ctx.loaded.config
     now = ctx.clock()
     async with ctx.engine.connect() as connection:

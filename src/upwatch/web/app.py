@@ -10,7 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from upwatch.web import ack, api, errors, health, pages, ping
+from upwatch.web import ack, api, errors, health, openapi, pages, ping
 from upwatch.web.context import AppContext
 from upwatch.web.middleware import AccessLog, SecurityHeaders
 from upwatch.web.params import BadParameter
@@ -24,6 +24,7 @@ def routes() -> list[Route]:
         Route("/api/v1/monitors/{id}", api.monitor),
         Route("/api/v1/monitors/{id}/results", api.results),
         Route("/api/v1/incidents", api.incidents),
+        Route("/api/v1/openapi.json", openapi.openapi_json),
         Route("/ping/{id}/{token}", ping.ping, methods=["GET", "POST", "HEAD"]),
         Route("/ping/{id}/{token}/fail", ping.ping_fail, methods=["GET", "POST", "HEAD"]),
         Route("/ack/{token}", ack.ack, methods=["GET", "POST"]),

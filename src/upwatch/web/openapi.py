@@ -1,0 +1,162 @@
+"""`GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the public JSON API and the heartbeat
+check-ins.
+
+The body schemas are the JSON schemas of the models the handlers serialize through
+(web/api_models.py), so the document describes what is sent, not what someone remembered to
+write down. Error answers are listed per path with the status each one can give.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from upwatch import __version__
+from upwatch.config.models import SLUG_RE
+from upwatch.config.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
+from upwatch.web.api_models import Error, Incidents, MonitorDetail, Results, StatusDocument
+from upwatch.web.params import TIME_EXAMPLE
+
+REF = "#/components/schemas/{model}"
+BODIES: tuple[type[BaseModel], ...] = (StatusDocument, MonitorDetail, Results, Incidents, Error)
+TEXT = {"text/plain": {"schema": {"type": "string"}}}
+
+ERRORS = {
+    400: "a parameter is not valid; the message names it and the rule",
+    404: "no such monitor: unknown, private and archived ids alike",
+    503: "starting up, or the database is unreachable: try again in a moment",
+}
+PING_ERRORS = {
+    400: "the token is longer than any valid token",
+    404: "no heartbeat monitor with this id and token (a wrong token answers like an unknown id)",
+    503: "starting up: try again in a moment",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _json(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    answers = {str(s): _json(ERRORS[s], Error) for s in statuses}
+    if 503 in statuses:
+        retry = {"description": "seconds to wait", "schema": {"type": "integer"}}
+        answers["503"]["headers"] = {"Retry-After": retry}
+    return answers
+
+
+def _path_id(description: str) -> dict[str, Any]:
+    return {
+        "name": "id",
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "pattern": SLUG_RE},
+        "example": "api",
+    }
+
+
+SINCE = {
+    "name": "since",
+    "in": "query",
+    "description": f"only what started at or after this ISO 8601 time (`{TIME_EXAMPLE}`); "
+    "without an offset it is UTC",
+    "schema": {"type": "string", "format": "date-time"},
+}
+LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "description": "at most this many, newest first",
+    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+}
+
+
+def _get(summary: str, ok: dict[str, Any], *errors: int, **fields: Any) -> dict[str, Any]:
+    return {"get": {"summary": summary, **fields, "responses": {"200": ok, **_errors(*errors)}}}
+
+
+def _ping(name: str, summary: str) -> dict[str, Any]:
+    monitor = _path_id("the heartbeat monitor's id")
+    token = {
+        "name": "token",
+        "in": "path",
+        "required": True,
+        "description": "the monitor's token from monitors.yaml",
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_TOKEN_LENGTH},
+    }
+    responses = {
+        "200": {"description": "the check-in is recorded", "content": TEXT},
+        **{str(s): {"description": d, "content": TEXT} for s, d in PING_ERRORS.items()},
+    }
+    operation = {"summary": summary, "parameters": [monitor, token], "responses": responses}
+    return {m: {**operation, "operationId": f"{name}_{m}"} for m in ("get", "post", "head")}
+
+
+def _paths() -> dict[str, Any]:
+    monitor_id = _path_id("the monitor's id")
+    return {
+        "/api/v1/status": _get(
+            "The status page's data: overall status, groups of public monitors, open incidents,"
+            " announcements and maintenance",
+            _json("the current status", StatusDocument),
+            503,
+        ),
+        "/api/v1/monitors/{id}": _get(
+            "One public monitor: its summary, details and latest incidents",
+            _json("the monitor", MonitorDetail),
+            404,
+            503,
+            parameters=[monitor_id],
+        ),
+        "/api/v1/monitors/{id}/results": _get(
+            "A public monitor's raw results, newest first",
+            _json("the results", Results),
+            400,
+            404,
+            503,
+            parameters=[monitor_id, SINCE, LIMIT],
+        ),
+        "/api/v1/incidents": _get(
+            "Incidents of public monitors, newest first",
+            _json("the incidents", Incidents),
+            400,
+            503,
+            parameters=[SINCE, LIMIT],
+        ),
+        "/api/v1/openapi.json": _get(
+            "This document",
+            {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {}}}},
+        ),
+        "/ping/{id}/{token}": _ping("ping", "Report that a heartbeat job ran"),
+        "/ping/{id}/{token}/fail": _ping("ping_fail", "Report that a heartbeat job failed"),
+    }
+
+
+@cache
+def document() -> dict[str, Any]:
+    _, schemas = models_json_schema([(m, "serialization") for m in BODIES], ref_template=REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "upwatch",
+            "version": __version__,
+            "description": "The public JSON API of an upwatch status page, and heartbeat"
+            " check-ins. Private and archived monitors never appear. Timestamps are ISO 8601 in"
+            " UTC with `Z`; absent values are `null`, never omitted.",
+        },
+        "paths": _paths(),
+        "components": {"schemas": schemas["$defs"]},
+    }
+
+
+async def openapi_json(request: Request) -> JSONResponse:
+    return JSONResponse(document())

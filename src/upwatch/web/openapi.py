@@ -69,8 +69,9 @@ SINCE = {
     "name": "since",
     "in": "query",
     "description": f"only what started at or after this ISO 8601 time (`{TIME_EXAMPLE}`); "
-    "without an offset it is UTC",
+    "without an offset it is UTC; empty is the same as absent",
     "schema": {"type": "string", "format": "date-time"},
+    "allowEmptyValue": True,
 }
 LIMIT = {
     "name": "limit",

@@ -17,7 +17,7 @@ from upwatch.runtime.scheduler import ProbeScheduler
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 WARNING = (
     "probing falls behind schedule: every monitor's interval is stretched; "
-    "lengthen intervals or add an instance"
+    "lengthen intervals, or add CPUs (one worker each) or an instance"
 )
 
 

@@ -78,6 +78,7 @@ class DeliveryWorker:
         send_timeout: float = SEND_TIMEOUT,
         poll_every: float = POLL_EVERY,
         max_in_flight: int = MAX_IN_FLIGHT,
+        warn: bool = True,
         rng: random.Random | None = None,
     ) -> None:
         if lease.total_seconds() <= send_timeout:
@@ -91,6 +92,7 @@ class DeliveryWorker:
         self.send_timeout = send_timeout
         self.poll_every = poll_every
         self.max_in_flight = max_in_flight
+        self.warn = warn  # the start-time warnings about links (one worker says them)
         self.rng = rng or random.Random()  # jitter, not cryptography
         self._http = http
         self._owns_http = http is None
@@ -128,6 +130,8 @@ class DeliveryWorker:
             self._http = None
 
     def _warn_about_links(self) -> None:
+        if not self.warn:
+            return
         if self.secret_key is None:
             log.warning(
                 "UPWATCH_SECRET_KEY is not set: acknowledging is off, messages carry no "
@@ -360,4 +364,5 @@ def daemon_worker(
         secret_key=settings.secret_key,
         instance=settings.instance,
         clock=lambda: datetime.now(UTC),
+        warn=settings.worker_index == 0,  # the same for every worker: said once
     )

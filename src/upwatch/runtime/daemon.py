@@ -292,7 +292,8 @@ async def _dispose(engine: AsyncEngine) -> None:
 async def run_daemon(loaded: LoadedConfig, settings: Settings) -> int:
     daemon = Daemon(loaded, settings)
     daemon.configure_logging()
-    warn_if_history_is_lost_on_redeploy(settings)
+    if settings.worker_index == 0:  # about the service: said once, not by every worker
+        warn_if_history_is_lost_on_redeploy(settings)
     try:
         return await daemon.run()
     except UpwatchError:

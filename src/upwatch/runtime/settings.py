@@ -29,6 +29,9 @@ class Settings:
     railway: bool  # running on Railway (for the no-volume warning)
     draining_seconds: float
     volume_mount_path: str | None = None  # RAILWAY_VOLUME_MOUNT_PATH: where a volume is attached
+    # Which worker of `run --workers N` this is (0 when on its own): warnings about the whole
+    # service, said once at start, come from worker 0 alone.
+    worker_index: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +50,7 @@ class Settings:
             railway=any(k.startswith("RAILWAY_") for k in env),
             draining_seconds=float(env.get("RAILWAY_DEPLOYMENT_DRAINING_SECONDS") or 0),
             volume_mount_path=env.get("RAILWAY_VOLUME_MOUNT_PATH") or None,
+            worker_index=_index(env.get("UPWATCH_WORKER_INDEX") or "0"),
         )
 
     def secrets(self) -> set[str]:
@@ -62,6 +66,10 @@ class Settings:
 
 def _default_format() -> str:
     return "console" if sys.stdout.isatty() else "json"
+
+
+def _index(text: str) -> int:
+    return int(text) if text.isascii() and text.isdigit() else 0
 
 
 def _port(text: str) -> int:

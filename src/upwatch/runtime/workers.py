@@ -32,6 +32,7 @@ from upwatch.errors import UpwatchError, UsageError
 log = structlog.get_logger("upwatch.workers")
 LISTEN_FD = "UPWATCH_LISTEN_FD"  # set by the parent for its workers: the socket to serve on
 SIBLINGS = "UPWATCH_WORKER_SIBLINGS"  # and how many workers it started
+INDEX = "UPWATCH_WORKER_INDEX"  # and which one this is (0 speaks for the service)
 MAX_WORKERS = 64
 PR_SET_PDEATHSIG = 1  # prctl(2)
 STOP_SECONDS = 15.0  # a worker stops within its own hard limit (8 s); this is the parent's
@@ -130,7 +131,7 @@ class Supervisor:
     def run(self) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, self._relay)
-        env = {
+        base = {
             **os.environ,
             LISTEN_FD: str(self.sock.fileno()),
             SIBLINGS: str(self.count),
@@ -140,7 +141,8 @@ class Supervisor:
         fds, arrange = (self.sock.fileno(),), _die_with_parent(os.getpid())
         # Our own interpreter and module (no outside input), from a parent with no threads (so
         # preexec_fn is safe here).
-        for _ in range(self.count):
+        for index in range(self.count):
+            env = {**base, INDEX: str(index)}
             worker = subprocess.Popen(  # noqa: S603
                 command,
                 env=env,

@@ -8,6 +8,7 @@ their own `checked_at`, set the clock, flush, and read rows back. Nothing sleeps
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -21,6 +22,7 @@ import pytest
 from sqlalchemy import ColumnElement, Row, Table, event, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp
 
 from upwatch.config.loader import LoadedConfig, parse_config
 from upwatch.engine.phase import SHARDS
@@ -28,6 +30,7 @@ from upwatch.probes.result import ProbeResult, ProbeState
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
 from upwatch.runtime.pipeline import Observation, Pipeline, checkin_observation
+from upwatch.runtime.server import HttpServer
 from upwatch.runtime.service import load_held, record_config
 from upwatch.runtime.settings import Settings
 from upwatch.store.checkins import HandedCheckin
@@ -247,6 +250,18 @@ def commits_fail(engine: AsyncEngine) -> Iterator[None]:
         yield
     finally:
         event.remove(engine.sync_engine, "commit", refuse)
+
+
+@contextlib.asynccontextmanager
+async def on_uvicorn(app: ASGIApp) -> AsyncIterator[str]:
+    """`app` served by the daemon's own HTTP server on 127.0.0.1; yields its base URL."""
+    server = HttpServer(app, "127.0.0.1", 0)
+    await server.start()
+    port = server.server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await server.stop()
 
 
 # ---- reading rows back --------------------------------------------------------------------------

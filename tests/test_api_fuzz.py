@@ -30,8 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.page_data import ENV, demo_config, seed_demo
-from tests.store_helpers import MakeHarness, app_context
-from upwatch.runtime.server import HttpServer
+from tests.store_helpers import MakeHarness, app_context, on_uvicorn
 from upwatch.web.app import create_app
 
 CHECKS = [
@@ -64,13 +63,8 @@ async def served(engine: AsyncEngine, make_harness: MakeHarness) -> AsyncIterato
     """The demo's status page (open and resolved incidents, maintenance, a paused, a private
     and a heartbeat monitor) on a real uvicorn; yields its base URL."""
     harness = await seed_demo(make_harness, demo_config())
-    server = HttpServer(create_app(app_context(harness)), "127.0.0.1", 0)
-    await server.start()
-    port = server.server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.stop()
+    async with on_uvicorn(create_app(app_context(harness))) as url:
+        yield url
 
 
 def cases(operation: APIOperation, mode: GenerationMode) -> SearchStrategy[Case]:

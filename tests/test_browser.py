@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.page_data import NOW, app, demo_config, seed_demo
-from tests.store_helpers import MakeHarness
-from upwatch.runtime.server import HttpServer
+from tests.store_helpers import MakeHarness, on_uvicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 CHROMIUM_FLAGS = (
@@ -49,13 +48,8 @@ async def served(make_harness: MakeHarness) -> AsyncIterator[str]:
     harness = await seed_demo(
         make_harness, demo_config(showcase=True), start=NOW - timedelta(days=95)
     )
-    server = HttpServer(app(harness), "127.0.0.1", 0)
-    await server.start()
-    port = server.server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await server.stop()
+    async with on_uvicorn(app(harness)) as url:
+        yield url
 
 
 async def run_chromium(tmp_path: Path, *args: str) -> str:

@@ -24,6 +24,7 @@ from upwatch.web.api_models import (
     StatusDocument,
 )
 from upwatch.web.board import Board, MonitorView
+from upwatch.web.board_notes import incident_view
 from upwatch.web.board_source import BoardSource
 from upwatch.web.views import overall_status
 
@@ -45,18 +46,19 @@ def monitor_summary(view: MonitorView) -> MonitorSummary:
 
 
 def incident(row: Row[Any], config: Config, now: datetime) -> Incident:
-    """An incident row as the API shows it (public cause unless show_urls)."""
-    end = row.resolved_at or now
+    """An incident row as the API shows it: the page's view of it (public cause unless
+    show_urls), so both read it the same way."""
+    view = incident_view(row, config.status_page.show_urls, now)
     return Incident(
-        id=row.id,
-        monitor_id=row.monitor_id,
-        monitor_name=row.monitor_name,
-        started_at=row.started_at,
-        confirmed_at=row.confirmed_at,
-        resolved_at=row.resolved_at,
-        duration_seconds=int((end - row.started_at).total_seconds()),
-        cause=row.cause if config.status_page.show_urls else row.public_cause,
-        acknowledged_at=row.acknowledged_at,
+        id=view.id,
+        monitor_id=view.monitor_id,
+        monitor_name=view.monitor_name,
+        started_at=view.started_at,
+        confirmed_at=view.confirmed_at,
+        resolved_at=view.resolved_at,
+        duration_seconds=view.duration_seconds,
+        cause=view.cause,
+        acknowledged_at=view.acknowledged_at,
     )
 
 

@@ -129,6 +129,19 @@ def test_keys_of_another_monitor_type_in_defaults_are_ignored(configs: ConfigFil
     assert web.expect.body_contains == "ok"
 
 
+def test_a_heartbeat_takes_recovery_threshold_only_from_itself(configs: ConfigFiles) -> None:
+    config = configs.config("""
+        version: 1
+        defaults: {recovery_threshold: 2}
+        monitors:
+          - {id: job, name: Job, type: heartbeat, token: 0123456789abcdef, interval: 24h}
+          - {id: own, name: Own, type: heartbeat, token: 0123456789abcdef, interval: 24h,
+             recovery_threshold: 2}
+          - {id: web, name: Web, url: https://example.test}
+    """)
+    assert [m.recovery_threshold for m in config.monitors] == [1, 2, 2]
+
+
 def test_monitor_types_carry_their_own_keys(configs: ConfigFiles) -> None:
     config = configs.config("""
         version: 1

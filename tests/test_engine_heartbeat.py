@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from upwatch.engine.context import HeartbeatTiming, MonitorContext
+from upwatch.config.merge import merge_monitors
+from upwatch.config.models import Config
+from upwatch.engine.context import HeartbeatTiming, MonitorContext, context_for
 from upwatch.engine.heartbeat import elapsed, spelled
+from upwatch.engine.maintenance import MaintenanceSchedule
 from upwatch.engine.model import MonitorState, ShownState
 from upwatch.engine.state import check_in, on_tick, resume
 from upwatch.probes.result import ProbeState
@@ -212,3 +216,38 @@ def test_configured_durations_in_causes_read_as_people_write_them(
     span: timedelta, words: str
 ) -> None:
     assert spelled(span) == words
+
+
+def heartbeat_context(own: dict[str, Any]) -> MonitorContext:
+    """The context of a daily heartbeat whose config has `defaults: {recovery_threshold: 2}`."""
+    monitor = {"id": "nightly-backup", "name": "Backup", "type": "heartbeat"}
+    monitor |= {"token": "s3cret-token-0123", "interval": "24h", "grace": "1h", **own}
+    document = {"version": 1, "defaults": {"recovery_threshold": 2}, "monitors": [monitor]}
+    merged, _ = merge_monitors(document)
+    config = Config.model_validate(merged)
+    schedule = MaintenanceSchedule.from_config(config)
+    at = t("2026-11-21 01:00")
+    return context_for(config.monitors[0], config, schedule, at=at, created_at=CREATED)
+
+
+def test_a_heartbeat_does_not_inherit_recovery_threshold_and_recovers_on_one_check_in() -> None:
+    context = heartbeat_context({})
+    missed = on_tick(backup(), context, t("2026-11-21 01:00")).state
+
+    back = check_in(missed, context, t("2026-11-21 02:30"), ok=True)
+
+    assert context.recovery_threshold == 1
+    assert back.resolved is not None
+    assert back.state.state is ShownState.UP
+
+
+def test_a_heartbeat_that_sets_recovery_threshold_itself_needs_that_many_check_ins() -> None:
+    context = heartbeat_context({"recovery_threshold": 2})
+    missed = on_tick(backup(), context, t("2026-11-21 01:00")).state
+
+    first = check_in(missed, context, t("2026-11-21 02:30"), ok=True)
+    second = check_in(first.state, context, t("2026-11-21 03:00"), ok=True)
+
+    assert (first.resolved, first.state.state) == (None, ShownState.DOWN)
+    assert second.resolved is not None
+    assert second.resolved.resolved_at == t("2026-11-21 02:30")

@@ -176,6 +176,57 @@ def test_too_few_non_down_results_keep_the_incident_open_and_the_monitor_down(
     assert (state.state, state.since) == (ShownState.DOWN, t("10:00"))
 
 
+SLOTS = MonitorContext(
+    failure_threshold=2, recovery_threshold=2, recovery_spacing=timedelta(seconds=10)
+)
+
+
+def test_two_successes_of_one_slot_count_once_and_a_later_slot_resolves() -> None:
+    # Two slots fired together after a restart, 0.28 s apart, then one half a (20 s) interval on.
+    down = [("10:00", "down"), ("10:01", "down")]
+    both = [("10:05", "up"), ("2026-11-22 10:05:00.280000", "up")]
+
+    held, early = feed([*down, *both], SLOTS)
+    state, later = feed([("2026-11-22 10:05:10.280000", "up")], SLOTS, held)
+
+    assert resolved(early) == []
+    assert (held.state, held.success_run) == (ShownState.DOWN, 1)
+    [incident] = resolved(later)
+    assert incident.resolved_at == t("10:05")
+    assert state.open_incident is None
+
+
+def test_a_success_is_spaced_from_the_last_one_that_counted_not_the_last_result() -> None:
+    outcomes = [("10:00", "down"), ("10:01", "down"), ("10:05", "up"), ("10:05:06", "up")]
+
+    state, transitions = feed([*outcomes, ("10:05:10", "up")], SLOTS)
+
+    [incident] = resolved(transitions)
+    assert incident.resolved_at == t("10:05")
+    assert transitions[-1].resolved == incident
+    assert state.open_incident is None
+
+
+def test_successes_one_interval_apart_resolve_at_the_second() -> None:
+    ctx = replace(SLOTS, recovery_spacing=timedelta(seconds=30))
+    outcomes = [("10:00", "down"), ("10:01", "down"), ("10:05", "up"), ("10:06", "up")]
+
+    state, transitions = feed(outcomes, ctx)
+
+    assert transitions[-1].resolved is not None
+    assert transitions[-1].resolved.resolved_at == t("10:05")
+    assert state.state is ShownState.UP
+
+
+def test_a_down_result_forgets_the_last_counted_success() -> None:
+    outcomes = [("10:00", "down"), ("10:01", "down"), ("10:05", "up"), ("10:05:02", "down")]
+
+    _, transitions = feed([*outcomes, ("10:05:04", "up"), ("10:05:14", "up")], SLOTS)
+
+    [incident] = resolved(transitions)
+    assert incident.resolved_at == t("10:05:04")
+
+
 def test_down_results_during_an_open_incident_do_not_open_another() -> None:
     outcomes = [(f"10:0{minute}", "down") for minute in range(8)]
 

@@ -139,3 +139,20 @@ async def test_a_policy_edited_by_a_redeploy_does_not_change_an_open_incident(
         "oncall-email",
         "pager",
     ]
+
+
+async def test_a_slot_fired_again_after_a_restart_does_not_count_twice_toward_recovery(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config({**CRITICAL_API, "recovery_threshold": 2}))
+    await harness.feed("api", down(at(seconds=0)), down(at(seconds=20)), down(at(seconds=40)))
+    await harness.feed("api", up(at(minutes=1)))
+
+    await harness.restart(at(minutes=1, seconds=0.1))
+    await harness.feed("api", up(at(minutes=1, seconds=0.28)))
+    assert (await incidents(engine))[0].resolved_at is None
+    await harness.feed("api", up(at(minutes=1, seconds=10.28)))
+
+    [incident] = await incidents(engine)
+    assert incident.resolved_at == at(minutes=1)
+    assert (await state(engine, "api")).last_success_counted_at is None

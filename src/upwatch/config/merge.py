@@ -1,9 +1,11 @@
 """`defaults` merged into each monitor, and keys that do not apply to a monitor's type dropped.
 
 Rules: a monitor's own keys win; `expect` merges key by key (a monitor's `expect.status`
-replaces the default list); `null` removes a default key. Keys that belong to another monitor type
-(an HTTP expectation on a tcp monitor) are ignored; keys no type knows are left for the models to
-reject, so typos never pass. Every merged key remembers the path it came from, for error positions.
+replaces the default list); `null` removes a default key. A heartbeat does not inherit
+`recovery_threshold`: it recovers on one check-in unless it sets its own. Keys that belong to
+another monitor type (an HTTP expectation on a tcp monitor) are ignored; keys no type knows are
+left for the models to reject, so typos never pass. Every merged key remembers the path it came
+from, for error positions.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ ALL_MONITOR_KEYS = set().union(*MONITOR_KEYS.values())
 EXPECT_KEYS = {t: _aliases(m) if m else set() for t, m in EXPECT_TYPES.items()}
 ALL_EXPECT_KEYS = set().union(*EXPECT_KEYS.values())
 NOT_DEFAULTABLE = {"id"}
+NOT_INHERITED = {"heartbeat": {"recovery_threshold"}}  # by type: only the monitor's own applies
 DEFAULTABLE = ALL_MONITOR_KEYS - NOT_DEFAULTABLE
 
 
@@ -76,6 +79,10 @@ def _merge_one(defaults: dict[str, Any], monitor: dict[str, Any], i: int, origin
         else:
             result[key] = value
             where[(key,)] = ("monitors", i, key)
+    for key in NOT_INHERITED.get(str(result.get("type", "http")), set()):
+        if where.get((key,), ()) == ("defaults", key):
+            result.pop(key)
+            where.pop((key,))
     origins.by_monitor[i] = where
     return _drop_inapplicable(result)
 

@@ -254,7 +254,9 @@ class MonitorBase(Strict):
     """Consecutive down results (1 to 100) that confirm an incident; heartbeat misses confirm at
     once."""
     recovery_threshold: Annotated[int, Field(ge=1, le=100)] = 1
-    """Consecutive results that are not down (1 to 100) that resolve an open incident."""
+    """Consecutive results that are not down (1 to 100), of distinct probe slots at least half of
+    `retry_interval` (or of `interval`, if shorter) apart, that resolve an open incident. A
+    heartbeat recovers on one check-in unless it sets this itself (`defaults` do not apply)."""
     retry_interval: Duration = timedelta(seconds=20)
     """Time between probes while the last result was down, as a duration; at least `1s`, never
     longer than `interval`."""

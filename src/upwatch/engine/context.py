@@ -34,11 +34,13 @@ class MonitorContext:
     `in_maintenance` and `last_window_end` describe the instant being evaluated (a result's
     `checked_at`, or `now` for a tick): whether it is inside a window of this monitor, and the end
     of the most recent window that ended at or before it. `policy` is the current policy's steps;
-    an incident confirmed now keeps this snapshot for its whole life.
+    an incident confirmed now keeps this snapshot for its whole life. `recovery_spacing` is how
+    far apart successes must be to count as distinct probe slots toward `recovery_threshold`.
     """
 
     failure_threshold: int = 3
     recovery_threshold: int = 1
+    recovery_spacing: timedelta = timedelta(0)
     policy_name: str | None = None
     policy: tuple[PolicyStep, ...] = ()
     in_maintenance: bool = False
@@ -80,6 +82,8 @@ def context_for(
     return MonitorContext(
         failure_threshold=monitor.failure_threshold,
         recovery_threshold=monitor.recovery_threshold,
+        # Half the shortest probe spacing: two slots fired together (after a restart) are one.
+        recovery_spacing=monitor.effective_retry_interval / 2,
         policy_name=policy_name,
         policy=policy_steps(config, policy_name),
         in_maintenance=schedule.active(monitor.id, at) is not None,

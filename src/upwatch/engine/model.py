@@ -90,6 +90,7 @@ class MonitorState:
     failure_run_started_at: datetime | None = None  # first down result of the current run
     success_run: int = 0  # consecutive non-down results while an incident is open
     success_run_started_at: datetime | None = None
+    last_success_counted_at: datetime | None = None  # the run's last success that counted
     last_result_at: datetime | None = None
     last_result_state: ProbeState | None = None
     last_cause: str | None = None

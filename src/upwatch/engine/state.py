@@ -9,7 +9,9 @@ hands opened and resolved incidents to `upwatch.engine.escalation`.
   = the run's first down result) and makes the computed state DOWN. Until then the computed state
   stays what it was. Degraded is shown at once and counts as up for incidents.
 - While an incident is open, recovery_threshold consecutive non-down results resolve it;
-  `resolved_at` is the first of them, and the computed state follows the last result.
+  `resolved_at` is the first of them, and the computed state follows the last result. Only results
+  of distinct probe slots count: a success less than `ctx.recovery_spacing` after the last counted
+  one (two slots fired together after a restart) keeps the run going without extending it.
 - Maintenance: results count, but nothing is confirmed inside a window. A run that spanned a
   window is confirmed no earlier than the window's end: `started_at` = max(run start, window end);
   `on_tick` confirms it *at* the window end when no result after it has done so yet.
@@ -132,6 +134,7 @@ def _on_down(
         failure_run_started_at=run_start,
         success_run=0,
         success_run_started_at=None,
+        last_success_counted_at=None,
     )
     return _maybe_confirm(extended, ctx, at, now=now)
 
@@ -142,10 +145,17 @@ def _on_up(state: MonitorState, ctx: MonitorContext, result: ProbeResult) -> Tra
     ended = replace(state, failure_run=0, failure_run_started_at=None)
     if ended.open_incident is None:
         return Transition(_computed(ended, computed, at))
+    counted = ended.last_success_counted_at if ended.success_run else None
+    if counted is not None and at - counted < ctx.recovery_spacing:
+        return Transition(ended)
     run_start = (ended.success_run_started_at if ended.success_run else None) or at
     run = ended.success_run + 1
     if run < ctx.recovery_threshold:
-        return Transition(replace(ended, success_run=run, success_run_started_at=run_start))
+        return Transition(
+            replace(
+                ended, success_run=run, success_run_started_at=run_start, last_success_counted_at=at
+            )
+        )
     return _resolve(ended, run_start, Resolution.RECOVERED, computed)
 
 
@@ -213,4 +223,5 @@ def _fresh_runs(state: MonitorState) -> MonitorState:
         failure_run_started_at=None,
         success_run=0,
         success_run_started_at=None,
+        last_success_counted_at=None,
     )

@@ -28,6 +28,7 @@ _COPIED = (
     "failure_run_started_at",
     "success_run",
     "success_run_started_at",
+    "last_success_counted_at",
     "last_result_at",
     "last_cause",
     "last_public_cause",

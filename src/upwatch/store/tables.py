@@ -65,6 +65,7 @@ class MonitorStateRow(Base):
     failure_run_started_at: Mapped[datetime | None]
     success_run: Mapped[int] = mapped_column(Integer, default=0)
     success_run_started_at: Mapped[datetime | None]
+    last_success_counted_at: Mapped[datetime | None]
     last_result_at: Mapped[datetime | None]
     last_result_state: Mapped[str | None] = mapped_column(String(16))
     last_cause: Mapped[str | None] = mapped_column(Text)

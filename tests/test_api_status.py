@@ -157,7 +157,7 @@ async def test_a_monitor_without_results_shows_nulls_rather_than_leaving_keys_ou
         "uptime": {"24h": None, "7d": None, "30d": None, "90d": None},
         "response_time_ms": {"p50": None, "p95": None},
     }
-    assert (document["status"], document["incidents"]) == ("operational", [])
+    assert (document["status"], document["incidents"]) == ("unknown", [])
     assert (document["announcements"], document["maintenance"]) == ([], [])
 
 
@@ -172,6 +172,11 @@ OVERALL = [
     (["degraded", "maintenance", "up", "up"], "degraded"),
     (["paused", "up", "up", "up"], "operational"),
     (["private-down", "private-down", "private-down", "up"], "operational"),
+    # Monitors with no result yet are neither working nor failing: left out of the count.
+    (["unknown", "unknown", "unknown", "unknown"], "unknown"),
+    (["unknown", "unknown", "unknown", "up"], "operational"),
+    (["unknown", "down", "down", "up"], "major_outage"),  # 2 of the 3 with data
+    (["unknown", "unknown", "down", "up"], "partial_outage"),
 ]
 
 
@@ -201,7 +206,8 @@ async def test_the_overall_status_follows_the_public_monitors_states(
         "degraded": degraded,
     }
     for n, kind in enumerate(shown):
-        harness.submit(f"m{n}", answer.get(kind, up)(at(minutes=59)))
+        if kind != "unknown":
+            harness.submit(f"m{n}", answer.get(kind, up)(at(minutes=59)))
     await harness.flush(at(hours=1, minutes=45))
 
     document = await status_of(harness, make_client)
@@ -209,6 +215,82 @@ async def test_the_overall_status_follows_the_public_monitors_states(
     assert document["status"] == expected
     states = [m["state"] for m in monitors_of(document).values()]
     assert states == [kind for kind in shown if not kind.startswith("private")]
+
+
+async def test_five_of_six_without_data_are_not_called_operational_on_the_page(
+    engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
+) -> None:
+    names = ["api", "web", "db", "queue", "cdn", "mail"]
+    harness = await make_harness(config(*(http(n) for n in names)))
+    await harness.feed("api", up(at(minutes=1)))
+    client = make_client(harness)
+
+    document = (await client.get("/api/v1/status")).json()
+    page = (await client.get("/")).text
+
+    assert document["status"] == "operational"  # the one monitor with data is up
+    assert [m["state"] for m in monitors_of(document).values()].count("unknown") == 5
+    assert "All 6 services" not in page
+    assert "1 of 6 services are working normally. 5 of 6 have no data yet." in page
+
+
+async def test_when_no_monitor_has_a_result_the_status_is_unknown_on_the_page_and_the_api(
+    engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
+) -> None:
+    harness = await make_harness(config(*(http(f"m{n}") for n in range(6))))
+    client = make_client(harness)
+
+    document = (await client.get("/api/v1/status")).json()
+    page = (await client.get("/")).text
+
+    assert document["status"] == "unknown"
+    assert 'class="banner b-unknown"' in page
+    assert "<h2>No data yet</h2>" in page
+    assert "None of the 6 services has reported a check yet." in page
+    assert "All systems operational" not in page
+
+
+def bar_classes(page: str, monitor_id: str) -> list[str]:
+    start = page.index('<svg class="bars"', page.index(f'href="/monitors/{monitor_id}"'))
+    svg = page[start : page.index("</svg>", start)]
+    return re.findall(r'<rect [^>]*class="(\w+)"', svg)
+
+
+async def test_a_monitor_whose_only_probe_failed_is_not_drawn_as_100_percent_up(
+    engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
+) -> None:
+    # One failure below failure_threshold confirms nothing: the monitor has no state yet, so it
+    # has measured nothing, and no figure or bar may say 100 %.
+    harness = await make_harness(config(http("api", failure_threshold=3)))
+    await harness.feed("api", down(at(minutes=1)))
+    harness.clock.now = at(hours=1)
+    client = make_client(harness)
+
+    document = (await client.get("/api/v1/status")).json()
+    page = (await client.get("/")).text
+
+    api = monitors_of(document)["api"]
+    assert (api["state"], document["status"]) == ("unknown", "unknown")
+    assert api["uptime"] == {"24h": None, "7d": None, "30d": None, "90d": None}
+    assert set(bar_classes(page, "api")) == {"none"}
+    assert "100% up" not in page
+
+
+async def test_a_monitor_down_now_has_a_red_bar_today_however_short_the_outage(
+    engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
+) -> None:
+    harness = await make_harness(config(http("api", failure_threshold=1)))
+    await harness.feed("api", up(at(minutes=1)))
+    harness.clock.now = at(hours=23)
+    await harness.feed("api", down(at(hours=23)))
+    harness.clock.now = at(hours=23, minutes=2)
+    client = make_client(harness)
+
+    document = (await client.get("/api/v1/status")).json()
+    page = (await client.get("/")).text
+
+    assert monitors_of(document)["api"]["state"] == "down"
+    assert bar_classes(page, "api")[-1] == "down"
 
 
 async def test_private_and_archived_monitors_appear_nowhere_in_the_json_api(

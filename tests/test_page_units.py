@@ -22,6 +22,7 @@ from upwatch.web.board_notes import banner
 from upwatch.web.charts import nice_top, response_chart
 from upwatch.web.page_cache import PageCache
 from upwatch.web.pages_format import Clockface, duration, milliseconds, percent
+from upwatch.web.views import overall_status
 
 NOW = datetime(2026, 11, 22, 10, 30, tzinfo=UTC)
 
@@ -170,6 +171,58 @@ def test_the_banner_counts_a_major_outage_and_names_the_first_few() -> None:
     found = banner("major_outage", monitors)
     assert found.headline == "Major outage"
     assert found.detail == "5 of 6 services are down: M0, M1, M2 and 2 more."
+
+
+@pytest.mark.parametrize(
+    ("states", "overall", "headline", "detail"),
+    [
+        (
+            [ShownState.UNKNOWN] * 6,
+            "unknown",
+            "No data yet",
+            "None of the 6 services has reported a check yet.",
+        ),
+        (
+            [ShownState.UP] + [ShownState.UNKNOWN] * 5,
+            "operational",
+            "All systems operational",
+            "1 of 6 services are working normally. 5 of 6 have no data yet.",
+        ),
+        (
+            [ShownState.DOWN, ShownState.UP, ShownState.UNKNOWN],
+            "partial_outage",
+            "Partial outage",
+            "Down: M0. 1 of 3 has no data yet.",
+        ),
+        (
+            [ShownState.DOWN, ShownState.UP],
+            "partial_outage",
+            "Partial outage",
+            "Down: M0. Everything else is working.",
+        ),
+        (
+            [ShownState.UP] * 2,
+            "operational",
+            "All systems operational",
+            "All 2 services are working normally.",
+        ),
+    ],
+)
+def test_the_banner_never_counts_monitors_without_data_as_working(
+    states: list[ShownState], overall: str, headline: str, detail: str
+) -> None:
+    monitors = [_monitor(f"m{i}", state) for i, state in enumerate(states)]
+    assert overall_status(states) == overall
+    found = banner(overall, monitors)
+    assert (found.state, found.headline, found.detail) == (overall, headline, detail)
+
+
+def test_today_is_red_while_the_monitor_is_down_however_short_the_outage() -> None:
+    today = DayUptime(date(2026, 11, 22), 99.9, 60)
+    assert 'class="minor"><title>2026-11-22' in bars_svg((), today, None)
+    assert 'class="down"><title>2026-11-22: 99.90% up' in bars_svg((), today, None, down_now=True)
+    empty = DayUptime(date(2026, 11, 22), None, 0)
+    assert 'class="none"' in bars_svg((), empty, None, down_now=True)
 
 
 def test_large_pages_collapse_groups_where_nothing_needs_attention() -> None:

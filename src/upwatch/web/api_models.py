@@ -22,7 +22,9 @@ Instant = Annotated[
     PlainSerializer(iso, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-22T10:00:00Z"]}),
 ]
-OverallStatus = Literal["operational", "degraded", "partial_outage", "major_outage", "maintenance"]
+OverallStatus = Literal[
+    "operational", "degraded", "partial_outage", "major_outage", "maintenance", "unknown"
+]
 
 
 class Body(BaseModel):
@@ -131,7 +133,12 @@ class Maintenance(Body):
 
 
 class StatusDocument(Body):
-    status: OverallStatus
+    status: OverallStatus = Field(
+        description="major_outage when more than half of the monitors with a result are down, "
+        "partial_outage when any is down, degraded when any is degraded, maintenance when any is "
+        "in maintenance, unknown when no monitor has a result yet, else operational; monitors "
+        "still unknown are left out of the count"
+    )
     generated_at: Instant
     groups: list[Group]
     incidents: list[Incident] = Field(description="open incidents")

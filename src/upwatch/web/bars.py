@@ -2,9 +2,9 @@
 
 Colour is never the only signal: each bar carries a `<title>` such as
 `2026-11-20: 99.52% up, 6m 55s down` (the browser's tooltip, and its accessible name), and the
-page prints the uptime figures as text beside the bars. Days before the first result are grey and
-say "no data". Many monitors share the same history (a quiet fleet is 100% every day), so the SVG
-is built once per distinct history.
+page prints the uptime figures as text beside the bars. Days before the first result, and every
+day of a monitor that has no state yet, are grey and say "no data". Many monitors share the same
+history (a quiet fleet is 100% every day), so the SVG is built once per distinct history.
 """
 
 from __future__ import annotations
@@ -42,14 +42,19 @@ def bar_label(bar: DayUptime, first_day: date | None) -> str:
     return f"{day}: {percent(bar.uptime)} up, {down}"
 
 
-def bars_svg(past: tuple[DayUptime, ...], today: DayUptime, first_day: date | None) -> Markup:
+def bars_svg(
+    past: tuple[DayUptime, ...], today: DayUptime, first_day: date | None, *, down_now: bool = False
+) -> Markup:
     """An SVG that stretches to its container; the CSS shows the last 30 days on a phone.
 
     Only today's bar changes between renderings, so the other bars are built once per history.
+    While the monitor is down, today's bar is red whatever its percentage: an outage that began
+    minutes ago leaves the day 99.9 % up, and a light green bar beside "Down" would contradict it.
     """
     step = BAR_WIDTH + BAR_GAP
     width = (len(past) + 1) * step - BAR_GAP
-    rects = _past_rects(past, first_day) + _rect(len(past), today, first_day)
+    today_class = "down" if down_now and today.uptime is not None else level(today.uptime)
+    rects = _past_rects(past, first_day) + _rect(len(past), today, first_day, today_class)
     return Markup(  # noqa: S704 - the labels are escaped in _rect; the rest are numbers
         f'<svg class="bars" viewBox="0 0 {width} {BAR_HEIGHT}" preserveAspectRatio="none" '
         f'role="group" aria-label="Uptime per day, last {len(past) + 1} days"><g>{rects}</g></svg>'
@@ -61,10 +66,11 @@ def _past_rects(past: tuple[DayUptime, ...], first_day: date | None) -> str:
     return "".join(_rect(i, bar, first_day) for i, bar in enumerate(past))
 
 
-def _rect(index: int, bar: DayUptime, first_day: date | None) -> str:
+def _rect(index: int, bar: DayUptime, first_day: date | None, kind: str | None = None) -> str:
+    kind = kind or level(bar.uptime)
     return (
         f'<rect x="{index * (BAR_WIDTH + BAR_GAP)}" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" '
-        f'class="{level(bar.uptime)}"><title>{escape(bar_label(bar, first_day))}</title></rect>'
+        f'class="{kind}"><title>{escape(bar_label(bar, first_day))}</title></rect>'
     )
 
 

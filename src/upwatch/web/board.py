@@ -97,7 +97,7 @@ class DayHistory:
 
 @dataclass(frozen=True, slots=True)
 class Banner:
-    state: str  # operational | degraded | partial_outage | major_outage | maintenance
+    state: str  # operational | degraded | partial_outage | major_outage | maintenance | unknown
     headline: str
     detail: str
 

@@ -71,9 +71,11 @@ def _monitor(row: Row[Any], inputs: _Inputs) -> MonitorView:
     now = inputs.now
     windows = [w for w in inputs.windows if w.applies_to(row.id)]
     incidents, excluded = intervals(row.id, inputs.source.history, windows, now)
-    figures = uptime_figures(incidents, excluded, row.first_result_at, now)
-    days = day_uptimes(row.first_result_at, incidents, excluded, now, inputs.zone)
+    since = measured_since(row)
+    figures = uptime_figures(incidents, excluded, since, now)
+    days = day_uptimes(since, incidents, excluded, now, inputs.zone)
     config = inputs.config
+    state = shown_state(row, windows, now)
     return MonitorView(
         id=row.id,
         name=row.name,
@@ -81,17 +83,28 @@ def _monitor(row: Row[Any], inputs: _Inputs) -> MonitorView:
         type=row.type,
         description=(row.info or {}).get("description"),
         target=row.target if config.status_page.show_urls else None,
-        state=shown_state(row, windows, now),
+        state=state,
         since=row.since,
         cause=shown_cause(row, config),
         last_checked_at=row.last_result_at,
         uptime=figures,
-        bars=bars_svg(days.past, days.today, days.first_day),
+        bars=bars_svg(days.past, days.today, days.first_day, down_now=state is ShownState.DOWN),
         bad_days=days_with_downtime(days.all),
         bad_days_30=days_with_downtime(days.all[-30:]),
         measured_days=sum(1 for d in days.all if d.uptime is not None),
         response_time_ms=response_times(inputs.source.latency.get(row.id)),
     )
+
+
+def measured_since(row: Row[Any]) -> datetime | None:
+    """Where uptime starts counting: the first result, unless no result has given the monitor a
+    state yet. One failed probe below failure_threshold leaves it UNKNOWN: it has measured nothing,
+    and its figures and bars say "no data", never 100 %. A paused or resumed monitor is UNKNOWN too,
+    but its results from before (older than its `since`) were measured and keep their history."""
+    first: datetime | None = row.first_result_at
+    if first is None or (row.state or "unknown") != ShownState.UNKNOWN.value:
+        return first
+    return first if row.since is not None and first < row.since else None
 
 
 def response_times(rollup: Rollup | None) -> dict[str, int | None]:

@@ -22,6 +22,7 @@ _HEADLINES = {
     "partial_outage": "Partial outage",
     "major_outage": "Major outage",
     "maintenance": "Scheduled maintenance in progress",
+    "unknown": "No data yet",
 }
 
 
@@ -37,23 +38,40 @@ def names(monitors: Sequence[MonitorView], most: int = 3) -> str:
 
 
 def banner(overall: str, monitors: Sequence[MonitorView]) -> Banner:
+    waiting = sum(m.state is ShownState.UNKNOWN for m in monitors)
+    detail = _detail(overall, monitors, waiting)
+    if waiting and overall != "unknown":
+        # Without a result a monitor is neither working nor failing: say so rather than count it.
+        verb = "has" if waiting == 1 else "have"
+        detail += f" {waiting} of {len(monitors)} {verb} no data yet."
+    return Banner(overall, _HEADLINES[overall], detail)
+
+
+def _detail(overall: str, monitors: Sequence[MonitorView], waiting: int) -> str:
     def having(state: ShownState) -> list[MonitorView]:
         return [m for m in monitors if m.state is state]
 
-    down, slow = having(ShownState.DOWN), having(ShownState.DEGRADED)
+    down = having(ShownState.DOWN)
     if overall == "major_outage":
-        detail = f"{len(down)} of {len(monitors)} services are down: {names(down)}."
-    elif overall == "partial_outage":
-        detail = f"Down: {names(down)}. Everything else is working."
-    elif overall == "degraded":
-        detail = f"Slower or degraded: {names(slow)}. Everything is reachable."
-    elif overall == "maintenance":
-        detail = f"Planned work on {names(having(ShownState.MAINTENANCE))}."
-    elif monitors:
-        detail = f"All {len(monitors)} services are working normally."
-    else:
-        detail = "No services are published on this page yet."
-    return Banner(overall, _HEADLINES[overall], detail)
+        return f"{len(down)} of {len(monitors) - waiting} services are down: {names(down)}."
+    if overall == "partial_outage":
+        return f"Down: {names(down)}." + ("" if waiting else " Everything else is working.")
+    if overall == "degraded":
+        reachable = "" if waiting else " Everything is reachable."
+        return f"Slower or degraded: {names(having(ShownState.DEGRADED))}.{reachable}"
+    if overall == "maintenance":
+        return f"Planned work on {names(having(ShownState.MAINTENANCE))}."
+    return _calm(overall, len(monitors), waiting)
+
+
+def _calm(overall: str, total: int, waiting: int) -> str:
+    if not total:
+        return "No services are published on this page yet."
+    if overall == "unknown":
+        return f"None of the {total} services has reported a check yet."
+    if waiting:
+        return f"{total - waiting} of {total} services are working normally."
+    return f"All {total} services are working normally."
 
 
 def incident_view(row: Row[Any], show_urls: bool, now: datetime) -> IncidentView:

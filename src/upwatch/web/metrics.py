@@ -27,7 +27,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from upwatch.config.models import Config
-from upwatch.web.board_build import intervals, maintenance_windows, shown_state, uptime_figures
+from upwatch.web.board_build import (
+    intervals,
+    maintenance_windows,
+    measured_since,
+    shown_state,
+    uptime_figures,
+)
 from upwatch.web.context import AppContext
 from upwatch.web.metrics_families import Families
 from upwatch.web.metrics_runtime import RuntimeCounts, runtime_counts, runtime_families
@@ -63,7 +69,7 @@ class MonitorCollector(Collector):
             families.add_monitor(
                 row,
                 shown_state(row, own, self.now),
-                uptime_figures(incidents, excluded, row.first_result_at, self.now),
+                uptime_figures(incidents, excluded, measured_since(row), self.now),
                 self.source.open_incidents.get(row.id, 0),
             )
         yield from families.all()

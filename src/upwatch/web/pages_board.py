@@ -30,6 +30,7 @@ _BANNER_ICONS = {
     "partial_outage": "down",
     "major_outage": "down",
     "maintenance": "maintenance",
+    "unknown": "unknown",
 }
 _FAVICON_COLOURS = {
     "operational": "%2317864a",

@@ -60,13 +60,18 @@ async def load_history(connection: AsyncConnection, now: datetime) -> History:
 
 
 def overall_status(states: Sequence[ShownState]) -> str:
-    down = sum(s is ShownState.DOWN for s in states)
-    if states and down > len(states) / 2:
+    """The page's and the API's one word. Monitors with no result yet (UNKNOWN) are left out of
+    the count: they are neither working nor failing, and "operational" must not speak for them."""
+    known = [s for s in states if s is not ShownState.UNKNOWN]
+    if not known:
+        return "unknown"
+    down = sum(s is ShownState.DOWN for s in known)
+    if down > len(known) / 2:
         return "major_outage"
     if down:
         return "partial_outage"
-    if ShownState.DEGRADED in states:
+    if ShownState.DEGRADED in known:
         return "degraded"
-    if ShownState.MAINTENANCE in states:
+    if ShownState.MAINTENANCE in known:
         return "maintenance"
     return "operational"

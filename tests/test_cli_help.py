@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +39,23 @@ def test_each_command_help_says_what_it_does_and_shows_an_example(
     assert not description.startswith("options:")
     example = text.split("\nexample:\n", 1)[1]
     assert example.lstrip().startswith(f"upwatch {command}") or f" upwatch {command}" in example
+
+
+def test_a_reader_that_stops_early_is_not_an_internal_error() -> None:
+    # `upwatch schema | head -c 10`: the reader is gone before the output is written.
+    upwatch = Path(sys.executable).with_name("upwatch")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [str(upwatch), "schema"],
+            check=False,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=30,
+        )
+    finally:
+        os.close(write_end)
+
+    assert done.returncode == 141
+    assert done.stderr == b""

@@ -15,6 +15,7 @@ from importlib.metadata import PackageNotFoundError, version
 from upwatch.errors import UpwatchError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a command killed by it would report
 
 
 def default_config_path() -> str:
@@ -138,6 +139,13 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
     return COMMANDS[name]
 
 
+def _stdout_to_devnull() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "config", "unset") is None:
@@ -151,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return EXIT_FAILURE
+    except BrokenPipeError:  # the reader left early (`upwatch status | head`): nothing to report
+        _stdout_to_devnull()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # a bug: one line unless --debug
         if args.debug:
             raise

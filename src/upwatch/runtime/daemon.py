@@ -33,7 +33,7 @@ from upwatch.runtime.railway import warn_if_history_is_lost_on_redeploy
 from upwatch.runtime.server import HttpServer
 from upwatch.runtime.service import MonitoringService
 from upwatch.runtime.settings import Settings
-from upwatch.runtime.workers import listen_socket, siblings
+from upwatch.runtime.workers import listen_socket
 from upwatch.store.database import create_engine, safe_url
 from upwatch.store.migrate import migrate
 from upwatch.web.app import create_app
@@ -166,7 +166,7 @@ class Daemon:
             instance=self.settings.instance,
             health=self.health,
             clock=utcnow,
-            siblings=siblings(os.environ),
+            siblings=self.settings.siblings,
         )
         self.service = service
         await service.start()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import URL
 
 from upwatch.errors import UsageError
+from upwatch.runtime import workers
 from upwatch.store.database import database_url
 
 
@@ -32,6 +33,7 @@ class Settings:
     # Which worker of `run --workers N` this is (0 when on its own): warnings about the whole
     # service, said once at start, come from worker 0 alone.
     worker_index: int = 0
+    siblings: int = 1  # how many workers the parent started, this one included
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -50,7 +52,8 @@ class Settings:
             railway=any(k.startswith("RAILWAY_") for k in env),
             draining_seconds=float(env.get("RAILWAY_DEPLOYMENT_DRAINING_SECONDS") or 0),
             volume_mount_path=env.get("RAILWAY_VOLUME_MOUNT_PATH") or None,
-            worker_index=_index(env.get("UPWATCH_WORKER_INDEX") or "0"),
+            worker_index=_index(env.get(workers.INDEX) or "0"),
+            siblings=max(1, _index(env.get(workers.SIBLINGS) or "1")),
         )
 
     def secrets(self) -> set[str]:

@@ -85,12 +85,6 @@ def listen_socket(environ: Mapping[str, str]) -> socket.socket | None:
     return socket.socket(fileno=int(text))
 
 
-def siblings(environ: Mapping[str, str]) -> int:
-    """How many workers share the machine with this one (1 when it runs on its own)."""
-    text = environ.get(SIBLINGS, "")
-    return int(text) if text.isdigit() and int(text) > 0 else 1
-
-
 def bind(host: str, port: int) -> socket.socket:
     try:
         sock = socket.create_server((host, port), backlog=2048)

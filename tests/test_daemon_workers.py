@@ -79,3 +79,27 @@ def test_two_workers_share_the_port_and_the_shards_and_stop_together(
         assert len(db.results(m)) == len(hits), m  # every answered probe stored at the stop
     assert [e["exit_code"] for e in daemon.logged("stopped")] == [0, 0]
     assert "Traceback" not in daemon.output()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_that_comes_while_the_workers_still_start_is_handled_not_fatal(
+    db_url: str, daemons: Callable[..., Daemon], target: Target, sig: signal.Signals
+) -> None:
+    # The platform stops (or a user reloads) a service the moment it answers; a worker still
+    # importing must not die of the signal and fail the whole service with it.
+    daemon = daemons(db_url, {"UPWATCH_WORKERS": "2"})
+    daemon.write_config(
+        daemon_config(f"- {{id: w, name: W, url: '{target.url('/w')}'}}\n", hook_port=free_port())
+    )
+    daemon.start()
+    wait_for(
+        lambda: daemon.logged("workers started"), "the parent to start its workers", every=0.005
+    )
+    daemon.send(sig)
+    if sig == signal.SIGHUP:
+        daemon.wait_healthy()
+        assert not daemon.logged("a worker exited: stopping the others")
+        sig = signal.SIGTERM
+    assert daemon.stop(sig, deadline=20) == 0
+    assert "Traceback" not in daemon.output()

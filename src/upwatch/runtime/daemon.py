@@ -33,7 +33,7 @@ from upwatch.runtime.railway import warn_if_history_is_lost_on_redeploy
 from upwatch.runtime.server import HttpServer
 from upwatch.runtime.service import MonitoringService
 from upwatch.runtime.settings import Settings
-from upwatch.runtime.workers import listen_socket
+from upwatch.runtime.workers import STOP_SIGNALS, listen_socket
 from upwatch.store.database import create_engine, safe_url
 from upwatch.store.migrate import migrate
 from upwatch.web.app import create_app
@@ -89,6 +89,9 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop)
         loop.add_signal_handler(signal.SIGHUP, self.reload.set)
+        # A worker of `run --workers N` starts with these blocked; any that arrived while it
+        # started are delivered to the handlers now.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def _request_stop(self) -> None:
         if self.stop.is_set():

@@ -35,6 +35,8 @@ SIBLINGS = "UPWATCH_WORKER_SIBLINGS"  # and how many workers it started
 INDEX = "UPWATCH_WORKER_INDEX"  # and which one this is (0 speaks for the service)
 MAX_WORKERS = 64
 PR_SET_PDEATHSIG = 1  # prctl(2)
+# Held back from a starting worker until its own handlers are in place (see `_die_with_parent`).
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 STOP_SECONDS = 15.0  # a worker stops within its own hard limit (8 s); this is the parent's
 
 
@@ -99,9 +101,15 @@ def bind(host: str, port: int) -> socket.socket:
 def _die_with_parent(parent: int) -> Callable[[], None]:
     """Run in each worker before it starts: a SIGKILLed parent (a test's kill, an OOM kill of
     the parent alone) must not leave workers holding the port and the shards. Linux sends the
-    worker SIGTERM when its parent dies; elsewhere this does nothing."""
+    worker SIGTERM when its parent dies; elsewhere this does nothing.
+
+    The stop and reload signals are blocked across the exec (a signal mask survives it) and the
+    daemon unblocks them once its handlers are installed: a SIGTERM that reaches a worker still
+    importing is then handled as a clean stop when it can be, not a death by signal that the
+    parent would report as a failure."""
 
     def arrange() -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         try:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         except (OSError, AttributeError):

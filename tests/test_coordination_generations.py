@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -115,3 +116,31 @@ async def test_a_dropped_lock_connection_holds_results_back_until_the_shards_are
         await running.leave()
     finally:
         await engine.dispose()
+
+
+async def test_a_reload_while_a_step_is_under_way_does_not_step_the_instance_down(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SIGHUP records a new generation and adopts it while the coordinator's step may already
+    # have beaten with the old one: the step must not read that as a newer deployment running
+    # elsewhere (it stepped down, and nothing was probed until the next restart).
+    clock = Clock()
+    running = await coordinator(engine, clock)
+    await running.step()
+    beat = leases.beat
+
+    async def reload_then_beat(connection: Any, *args: Any) -> None:
+        async with engine.begin() as other:
+            reloaded = await record_generation(other, "digest-new", "old:1", 1, clock.now)
+        running.adopt(Generation(reloaded, "digest-new"))
+        await beat(connection, *args)
+
+    monkeypatch.setattr(leases, "beat", reload_then_beat)
+    clock.now += timedelta(seconds=2)
+    await running.step()
+    monkeypatch.setattr(leases, "beat", beat)
+    assert (running.stepped_down, len(running.held)) == (False, 64)
+    clock.now += timedelta(seconds=2)
+    await running.step()  # the next beat carries the new generation: still the newest
+    assert (running.stepped_down, len(running.held)) == (False, 64)
+    await running.leave()

@@ -145,14 +145,17 @@ class Coordinator:
         if self.stepped_down:
             return
         now = self.clock()
+        # One generation for the whole step: a reload may adopt a new one meanwhile, and the
+        # beat and the comparison must agree on which this instance runs.
+        generation = self.generation
         async with self.engine.begin() as connection:
             # Beat first: this instance's own generation counts among the live ones.
-            await leases.beat(connection, self.instance, self.generation.id, self.started, now)
-            newer = await self._superseded(connection, now)
+            await leases.beat(connection, self.instance, generation.id, self.started, now)
+            newer = await self._superseded(connection, generation, now)
             live = self.locks.live(await leases.live_instances(connection, now, LIVE_WITHIN))
         if now - self.started < EXPECT_FOR:
             live = max(live, self.expected)
-        if newer:
+        if newer and self.generation is generation:  # else reloaded since: newest again
             await self.step_down("a newer config generation is running")
             return
         kept = await self.locks.keep(self.held, now)
@@ -163,9 +166,12 @@ class Coordinator:
             await self.on_lose(lost, True)
         await self._rebalance(math.ceil(SHARDS / live), now)
 
-    async def _superseded(self, connection: AsyncConnection, now: datetime) -> bool:
+    @staticmethod
+    async def _superseded(
+        connection: AsyncConnection, generation: Generation, now: datetime
+    ) -> bool:
         newest = await newest_live_digest(connection, now, LIVE_WITHIN)
-        return newest is not None and newest != self.generation.digest
+        return newest is not None and newest != generation.digest
 
     async def _rebalance(self, share: int, now: datetime) -> None:
         excess = sorted(self.held, key=self.order.index)[share:]

@@ -26,9 +26,13 @@ MONITOR_KEYS = {t: _aliases(m) for t, m in MONITOR_TYPES.items()}
 ALL_MONITOR_KEYS = set().union(*MONITOR_KEYS.values())
 EXPECT_KEYS = {t: _aliases(m) if m else set() for t, m in EXPECT_TYPES.items()}
 ALL_EXPECT_KEYS = set().union(*EXPECT_KEYS.values())
-NOT_DEFAULTABLE = {"id"}
+NOT_DEFAULTABLE = {
+    "id": "ids are unique per monitor; it has no default",
+    # A default would make every monitor depend on the parent, the parent on itself included.
+    "depends_on": "dependencies are per monitor; it has no default",
+}
 NOT_INHERITED = {"heartbeat": {"recovery_threshold"}}  # by type: only the monitor's own applies
-DEFAULTABLE = ALL_MONITOR_KEYS - NOT_DEFAULTABLE
+DEFAULTABLE = ALL_MONITOR_KEYS - NOT_DEFAULTABLE.keys()
 
 
 @dataclass(slots=True)
@@ -133,7 +137,7 @@ def check_defaults(defaults: Any) -> list[tuple[Path, str]]:
     problems: list[tuple[Path, str]] = []
     for key, value in defaults.items():
         if key in NOT_DEFAULTABLE:
-            problems.append((("defaults", key), "ids are unique per monitor; it has no default"))
+            problems.append((("defaults", key), NOT_DEFAULTABLE[key]))
         elif key not in ALL_MONITOR_KEYS:
             problems.append((("defaults", key), unknown_key_message(key, DEFAULTABLE)))
         elif key == "expect" and isinstance(value, dict):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -234,6 +235,53 @@ class TlsOptions(Strict):
         return self.cert_file is not None or self.cert_pem is not None
 
 
+Severity = Literal["critical", "error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "error", "warning", "info")
+
+
+def _percent(value: Any) -> Any:
+    # `99.9%` as YAML writes it, or the plain number 99.9.
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return value.strip()[:-1].strip()
+    return value
+
+
+class Slo(Strict):
+    target: Annotated[float, BeforeValidator(_percent), Field(gt=0, lt=100)]
+    """Share of the window the monitor must be up, as a percentage below 100 (`99.9%`); the
+    error budget is (100 % − target) × window."""
+    window: Duration = timedelta(days=30)
+    """Rolling window the target applies to, as a duration from `1d` to `400d`."""
+
+    @field_validator("window")
+    @classmethod
+    def _window_span(cls, value: timedelta) -> timedelta:
+        if not timedelta(days=1) <= value <= timedelta(days=400):
+            raise ValueError("must be from 1d to 400d")
+        return value
+
+    @property
+    def bad_fraction(self) -> float:
+        """The share of time that may be bad: 0.001 for 99.9 %."""
+        return 1 - self.target / 100
+
+
+class Flapping(Strict):
+    changes: Annotated[int, Field(ge=2, le=100)]
+    """Confirmed changes (incident opened or resolved), 2 to 100, that make a monitor FLAPPING
+    when they all fall within `within`."""
+    within: Duration
+    """The span those changes must fall within, as a duration from `1m` to `1d`; a monitor
+    settles after this long without a change."""
+
+    @field_validator("within")
+    @classmethod
+    def _within_span(cls, value: timedelta) -> timedelta:
+        if not timedelta(minutes=1) <= value <= timedelta(days=1):
+            raise ValueError("must be from 1m to 1d")
+        return value
+
+
 class MonitorBase(Strict):
     id: Slug
     """Stable identifier: lowercase letters, digits, `-` and `_`, up to 64 characters; history is
@@ -263,6 +311,18 @@ class MonitorBase(Strict):
     escalation: str | None = None
     """Name of the escalation policy that notifies for this monitor; `none` (or no policy)
     notifies no one."""
+    severity: Severity = "critical"
+    """How serious an outage of this monitor is: `critical`, `error`, `warning` or `info`; sent
+    in every message, and escalation steps may fire only for some severities."""
+    depends_on: list[Slug] = Field(default_factory=list)
+    """Ids of monitors this one needs: while any of them is down or in maintenance, this
+    monitor's incidents are recorded and shown but page no one."""
+    flapping: Flapping | None = None
+    """Flap damping, off unless set: `{changes: 6, within: 30m}` makes the monitor FLAPPING
+    (one message, then none per change) when that many changes fall within that span."""
+    slo: Slo | None = None
+    """Service level objective: `{target: 99.9%, window: 30d}`; its budget and burn rates are
+    shown, and alerted on through `slo_alerts`."""
     tags: list[str] = Field(default_factory=list)
     """Free-form labels for grouping and filtering monitors."""
     public: bool = True
@@ -490,6 +550,8 @@ class EscalationStep(Strict):
     repeat_every: Duration | None = None
     """Resend this step at this interval while the incident is open and unacknowledged, as a
     duration; at least `1m`."""
+    severities: Annotated[list[Severity], Field(min_length=1)] | None = None
+    """Severities this step fires for (`[critical]`); every severity when left out."""
 
     @field_validator("repeat_every")
     @classmethod
@@ -571,6 +633,12 @@ class Notifications(Strict):
     the config file's folder."""
 
 
+class SloAlerts(Strict):
+    policy: Slug
+    """Escalation policy that SLO alerts (`slo.burn_fast`, `slo.burn_slow`, `slo.exhausted`) go
+    through; without `slo_alerts` SLOs are shown and no SLO alert is sent."""
+
+
 class Retention(Strict):
     raw: Duration = timedelta(days=30)
     """How long individual probe results are kept, as a duration (`30d`)."""
@@ -600,6 +668,8 @@ class Config(Strict):
     """Settings of notification messages."""
     retention: Retention = Field(default_factory=Retention)
     """How long history is kept in the database."""
+    slo_alerts: SloAlerts | None = None
+    """Where alerts about monitors' SLOs go (`{policy: slo-burn}`)."""
 
     def monitor(self, monitor_id: str) -> MonitorBase | None:
         return next((m for m in self.monitors if m.id == monitor_id), None)

@@ -216,6 +216,9 @@ _REFS = {
     "StatusPage": "status_page",
     "Notifications": "notifications",
     "Retention": "retention",
+    "Slo": "slo",
+    "Flapping": "flapping",
+    "SloAlerts": "slo_alerts",
 }
 _ITEMS = {"EscalationStep": "step", "MaintenanceWindow": "window", "Announcement": "announcement"}
 

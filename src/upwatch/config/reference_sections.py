@@ -48,6 +48,7 @@ monitors:
   - {id: api, name: Public API, url: "https://api.example.com/health"}
 notifications: {templates_dir: ./notify-templates}
 retention: {raw: 30d, rollups: 400d}
+slo_alerts: {policy: default}
 """,
     ),
     Section(
@@ -56,8 +57,8 @@ retention: {raw: 30d, rollups: 400d}
         "Keys merged into every monitor before it is checked: a monitor's own keys win, `expect` "
         "merges key by key (a monitor's `expect.status` replaces the default list), and `null` "
         "removes a default. A key that does not apply to a monitor's type (an HTTP expectation on "
-        "a tcp monitor) is ignored for that monitor. Any monitor key but `id` and `type` may be "
-        "set here; each is described under monitors.",
+        "a tcp monitor) is ignored for that monitor. Any monitor key but `id`, `type` and "
+        "`depends_on` may be set here; each is described under monitors.",
         """\
 defaults:
   interval: 60s
@@ -65,6 +66,7 @@ defaults:
   retry_interval: 20s
   expect: {status: ["2xx"], response_time_under: 5s}
   escalation: default
+  severity: critical
 """,
     ),
     Section(
@@ -86,9 +88,14 @@ monitors:
     recovery_threshold: 1
     retry_interval: 20s
     escalation: critical
+    severity: critical
+    depends_on: [database]
+    flapping: {changes: 6, within: 30m}
+    slo: {target: 99.9%, window: 30d}
     tags: [api, eu]
     public: true
     paused: false
+  - {id: database, name: Database, type: tcp, host: db.internal, port: 5432}
 """,
     ),
     Section(
@@ -214,6 +221,45 @@ monitors:
         level=3,
     ),
     Section(
+        "slo",
+        models.Slo,
+        "A service level objective. The SLI is the monitor's uptime (incident time outside "
+        "maintenance is bad time; degraded counts as good). Budget = (100 % − target) × window; "
+        "burn over a span W = bad time in the last W ÷ ((100 % − target) × W), so burn 1 spends "
+        "the budget exactly over the window. Budget, budget left and burn over 1h, 6h and 3d are "
+        "shown on the monitor's page, in the JSON API and in `/metrics`; alerts go through "
+        "`slo_alerts`: "
+        "`slo.burn_fast` when burn is above 14.4 over both 1h and 5m, `slo.burn_slow` "
+        "above 6 over both 6h and 30m, `slo.exhausted` when no budget is left, each followed by "
+        "`slo.resolved` when its condition clears.",
+        """\
+monitors:
+  - id: api
+    name: Public API
+    url: https://api.example.com/health
+    slo: {target: 99.9%, window: 30d}
+""",
+        level=3,
+    ),
+    Section(
+        "flapping",
+        models.Flapping,
+        "Flap damping, off unless set (also in `defaults`). A change is an incident opened or "
+        "resolved. When `changes` of them fall within `within`, the monitor is FLAPPING: one "
+        "`monitor.flapping` goes to the first step of its policy and no incident message is sent "
+        "while it lasts (incidents are still recorded). After `within` without a change it "
+        "settles with one `monitor.settled` naming its state; if that is down, the open incident "
+        "escalates from then. An episode costs at most ⌈changes / 2⌉ opened messages, one "
+        "flapping and one settled.",
+        """\
+defaults:
+  flapping: {changes: 6, within: 30m}
+monitors:
+  - {id: flaky, name: Flaky service, url: "https://flaky.example.com/"}
+""",
+        level=3,
+    ),
+    Section(
         "basic_auth",
         models.BasicAuth,
         "HTTP Basic credentials of an http monitor.",
@@ -320,6 +366,7 @@ channels:
         models.EscalationStep,
         "`escalations` maps a policy name to its steps; a monitor names its policy in "
         "`escalation`. Step k fires `after` the incident started (never before it is confirmed); "
+        "a step with `severities` fires only for monitors of those severities; "
         "acknowledgement and resolution cancel every step and reminder not yet sent.",
         """\
 escalations:
@@ -327,7 +374,23 @@ escalations:
     - {after: 0s, notify: [team-slack]}
   critical:
     - {after: 0s, notify: [team-slack]}
-    - {after: 2m, notify: [oncall-email, pager], repeat_every: 30m}
+    - {after: 2m, notify: [oncall-email, pager], repeat_every: 30m, severities: [critical]}
+""",
+    ),
+    Section(
+        "slo_alerts",
+        models.SloAlerts,
+        "SLO alerts (`slo.burn_fast`, `slo.burn_slow`, `slo.exhausted`) go through this escalation "
+        "policy like an incident: its steps, reminders and acknowledgement apply, and each alert "
+        "ends with `slo.resolved`. Without `slo_alerts`, SLOs are shown and no SLO alert is sent.",
+        """\
+channels:
+  team-slack: {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
+escalations:
+  slo-burn: [{after: 0s, notify: [team-slack]}]
+slo_alerts: {policy: slo-burn}
+monitors:
+  - {id: api, name: API, url: "https://api.example.com/", slo: {target: 99.9%}}
 """,
     ),
     Section(

@@ -33,6 +33,8 @@ def check_references(doc: dict[str, Any]) -> list[tuple[Path, str]]:
         *_escalation_channels(doc.get("escalations"), _names(doc.get("channels"))),
         *_monitor_escalations(monitors, _names(doc.get("escalations"))),
         *_maintenance_monitors(doc.get("maintenance"), monitors),
+        *_dependencies(monitors),
+        *_slo_alert_policy(doc.get("slo_alerts"), _names(doc.get("escalations"))),
     ]
 
 
@@ -90,3 +92,73 @@ def _maintenance_monitors(windows: Any, monitors: list[Any]) -> list[tuple[Path,
                 message = _missing("monitor", monitor_id, ids) + "; or use '*' for all"
                 problems.append((("maintenance", w, "monitors", m), message))
     return problems
+
+
+def _ids(monitors: list[Any]) -> list[str]:
+    return list(
+        dict.fromkeys(
+            m["id"] for m in monitors if isinstance(m, dict) and isinstance(m.get("id"), str)
+        )
+    )
+
+
+def _parents(monitor: Any) -> list[Any]:
+    listed = monitor.get("depends_on") if isinstance(monitor, dict) else None
+    return listed if isinstance(listed, list) else []
+
+
+def _dependencies(monitors: list[Any]) -> list[tuple[Path, str]]:
+    """`depends_on` names known monitors, never the monitor itself, and forms no cycle."""
+    ids = _ids(monitors)
+    problems: list[tuple[Path, str]] = []
+    graph: dict[str, list[str]] = {}
+    for i, monitor in enumerate(monitors):
+        own = monitor.get("id") if isinstance(monitor, dict) else None
+        for d, parent in enumerate(_parents(monitor)):
+            path = ("monitors", i, "depends_on", d)
+            if parent == own:
+                problems.append((path, "a monitor cannot depend on itself"))
+            elif parent not in ids:
+                problems.append((path, _missing("monitor", parent, ids)))
+            elif isinstance(own, str):
+                graph.setdefault(own, []).append(parent)
+    cycle = _cycle(graph)
+    if cycle:
+        first = next(i for i, m in enumerate(monitors) if m.get("id") == cycle[0])
+        loop = " → ".join([*cycle, cycle[0]])
+        problems.append((("monitors", first, "depends_on"), f"dependency cycle: {loop}"))
+    return problems
+
+
+def _cycle(graph: dict[str, list[str]]) -> list[str]:
+    """One cycle of `graph` (its monitors in order), or [] when there is none."""
+    done: set[str] = set()
+    for root in sorted(graph):
+        path: list[str] = []
+        on_path: set[str] = set()
+        stack: list[tuple[str, int]] = [(root, 0)]
+        while stack:
+            node, index = stack.pop()
+            if index == 0:
+                if node in on_path:
+                    return path[path.index(node) :]
+                if node in done:
+                    continue
+                path.append(node)
+                on_path.add(node)
+            children = graph.get(node, [])
+            if index < len(children):
+                stack.append((node, index + 1))
+                stack.append((children[index], 0))
+            else:
+                done.add(node)
+                on_path.discard(node)
+                path.pop()
+    return []
+
+
+def _slo_alert_policy(section: Any, policies: list[str]) -> list[tuple[Path, str]]:
+    policy = section.get("policy") if isinstance(section, dict) else None
+    if isinstance(policy, str) and policy not in policies:
+        return [(("slo_alerts", "policy"), _missing("escalation policy", policy, policies))]
+    return []

@@ -88,7 +88,30 @@ def _measure(
     gaps = _clip(excluded, start, window_end)
     outages = _clip([(s, e or window_end) for s, e in incidents], start, window_end)
     measured = (window_end - start) - _total(gaps)
-    return _total(outages) - _overlap(outages, gaps), measured
+    return _total(outside(outages, gaps)), measured
+
+
+def outside(intervals: Sequence[Interval], excluded: Sequence[Interval]) -> list[Interval]:
+    """The parts of `intervals` that no `excluded` interval covers; both merged (a sweep)."""
+    found: list[Interval] = []
+    first = 0  # excluded intervals before this one end before every interval still to come
+    for start, end in intervals:
+        while first < len(excluded) and excluded[first][1] <= start:
+            first += 1
+        left, k = start, first
+        while left < end and k < len(excluded) and excluded[k][0] < end:
+            if excluded[k][0] > left:
+                found.append((left, excluded[k][0]))
+            left = max(left, excluded[k][1])
+            k += 1
+        if left < end:
+            found.append((left, end))
+    return found
+
+
+def covered(intervals: Sequence[Interval], start: datetime, end: datetime) -> timedelta:
+    """Time within `[start, end)` that `intervals` cover, overlaps counted once."""
+    return _total(_clip(intervals, start, end))
 
 
 def _clip(intervals: Sequence[Interval], start: datetime, end: datetime) -> list[Interval]:
@@ -97,20 +120,6 @@ def _clip(intervals: Sequence[Interval], start: datetime, end: datetime) -> list
 
 def _total(intervals: Sequence[Interval]) -> timedelta:
     return sum((end - start for start, end in intervals), _ZERO)
-
-
-def _overlap(a: Sequence[Interval], b: Sequence[Interval]) -> timedelta:
-    """Time covered by both of two merged interval lists (a two-pointer sweep)."""
-    total, i, j = _ZERO, 0, 0
-    while i < len(a) and j < len(b):
-        low, high = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
-        if high > low:
-            total += high - low
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return total
 
 
 def _percent(down: timedelta, measured: timedelta) -> float | None:

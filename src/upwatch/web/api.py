@@ -14,6 +14,7 @@ from upwatch.web.api_models import Body, Error, Incidents, MonitorDetail, Result
 from upwatch.web.board_source import public_rows
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import current_page
+from upwatch.web.slo_figures import slo_figures, slo_statuses
 from upwatch.web.status import incident, monitor_summary
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -75,9 +76,10 @@ async def monitor(request: Request) -> JSONResponse:
     if view is None or row is None:
         return _error(404, "no such monitor")
     config = ctx.loaded.config
+    now = ctx.clock()
     async with ctx.engine.connect() as connection:
         incidents = await reads.incident_rows(connection, monitor_ids=[row.id], limit=20)
-    now = ctx.clock()
+        slo = (await slo_statuses(connection, config, [row.id], now)).get(row.id)
     info = row.info or {}
     body = MonitorDetail(
         **dict(monitor_summary(view)),
@@ -89,6 +91,7 @@ async def monitor(request: Request) -> JSONResponse:
         target=row.target if config.status_page.show_urls else None,
         created_at=row.created_at,
         incidents=[incident(i, config, now) for i in incidents],
+        slo=slo_figures(slo),
     )
     return _json(body)
 

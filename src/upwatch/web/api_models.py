@@ -82,6 +82,37 @@ class Incident(Body):
     acknowledged_at: Instant | None
 
 
+class Burn(Body):
+    """Bad time over a trailing window as a multiple of what the objective allows in it: 1 spends
+    the budget exactly over the SLO window; the windows have their full length even for a newer
+    monitor. Rounded to two decimals."""
+
+    last_1h: float = Field(alias="1h")
+    last_6h: float = Field(alias="6h")
+    last_3d: float = Field(alias="3d")
+
+
+class SloFigures(Body):
+    """Where the monitor stands against its objective. Bad time is incident time outside
+    maintenance and paused time; degraded is good."""
+
+    target: float = Field(
+        description="percent of the window the monitor must be up", examples=[99.9]
+    )
+    window: str = Field(
+        description="the rolling window, as the duration the config gives it", examples=["30d"]
+    )
+    budget_seconds: float = Field(description="(100 % - target) x window, to the tenth of a second")
+    budget_left_seconds: float = Field(
+        description="the budget minus bad time within the window; negative once overspent"
+    )
+    budget_left_percent: float = Field(
+        description="budget left as a percentage of the budget, rounded down to two decimals: "
+        "100 untouched, 0 spent, below 0 overspent"
+    )
+    burn: Burn
+
+
 class MonitorDetail(MonitorSummary):
     group: str | None
     description: str | None
@@ -91,6 +122,7 @@ class MonitorDetail(MonitorSummary):
     target: str | None = Field(description="only when status_page.show_urls is on")
     created_at: Instant
     incidents: list[Incident] = Field(description="the latest 20, newest first")
+    slo: SloFigures | None = Field(description="null when the monitor has no slo")
 
 
 class Result(Body):

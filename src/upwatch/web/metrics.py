@@ -72,6 +72,8 @@ class MonitorCollector(Collector):
                 uptime_figures(incidents, excluded, measured_since(row), self.now),
                 self.source.open_incidents.get(row.id, 0),
             )
+            if (slo := self.source.slo.get(row.id)) is not None:
+                families.add_slo(row.id, slo)
         yield from families.all()
         yield from runtime_families(self.runtime)
 
@@ -116,7 +118,7 @@ async def _exposition(ctx: AppContext, *, private: bool) -> bytes:
     """Every monitor with the token; without it public monitors only, and no channel names."""
     assert ctx.engine is not None
     now = ctx.clock()
-    source = await fetch_metrics_source(ctx.engine, now)
+    source = await fetch_metrics_source(ctx.engine, now, ctx.loaded.config)
     runtime = runtime_counts(ctx)
     collector = MonitorCollector(
         source,

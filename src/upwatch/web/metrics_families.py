@@ -8,6 +8,7 @@ from typing import Any
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
 from upwatch.engine.model import ShownState
+from upwatch.engine.slo import SloStatus
 from upwatch.probes.result import ProbeState
 
 _M = ["monitor"]
@@ -48,6 +49,18 @@ class Families:
         self.checked = _gauge(
             "upwatch_last_check_timestamp_seconds", "When the latest result was recorded"
         )
+        self.slo_target = _gauge(
+            "upwatch_slo_target_ratio", "A monitor's SLO target, 0 to 1 (0.999 for 99.9 %)"
+        )
+        self.slo_left = _gauge(
+            "upwatch_slo_budget_left_ratio",
+            "Share of the SLO's error budget not yet spent in its window; below 0 when overspent",
+        )
+        self.slo_burn = _gauge(
+            "upwatch_slo_burn_rate",
+            "Bad time over a trailing window as a multiple of what the SLO allows in it",
+            ["monitor", "window"],
+        )
 
     def add_monitor(
         self,
@@ -66,6 +79,12 @@ class Families:
             if value is not None:
                 self.uptime.add_metric([row.id, window], value / 100)
         self._latest(row, monitor)
+
+    def add_slo(self, monitor_id: str, status: SloStatus) -> None:
+        self.slo_target.add_metric([monitor_id], status.target / 100)
+        self.slo_left.add_metric([monitor_id], status.budget_left_percent / 100)
+        for window, rate in status.burn.items():
+            self.slo_burn.add_metric([monitor_id, window], rate)
 
     def _latest(self, row: Any, monitor: list[str]) -> None:
         if row.last_result_state is None:
@@ -90,4 +109,7 @@ class Families:
             self.open,
             self.uptime,
             self.checked,
+            self.slo_target,
+            self.slo_left,
+            self.slo_burn,
         )

@@ -1,6 +1,7 @@
 """What one `/metrics` scrape reads: every live monitor with its state, its latest result's
-duration and certificate expiry, open incident counts, and uptime inputs. Read per scrape, so the
-numbers are never older than the database."""
+duration and certificate expiry, open incident counts, uptime inputs and SLO figures (one batched
+read for every monitor with an `slo`). Read per scrape, so the numbers are never older than the
+database."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from upwatch.config.models import Config
+from upwatch.engine.slo import SloStatus
 from upwatch.store import reads
+from upwatch.web.slo_figures import slo_statuses
 from upwatch.web.views import History, load_history
 
 
@@ -20,16 +24,18 @@ class MetricsSource:
     rows: list[Row[Any]]  # one per live monitor, public or not (the handler filters)
     open_incidents: dict[str, int]
     history: History
+    slo: dict[str, SloStatus]  # monitors with an `slo` only
 
 
-async def fetch_metrics_source(engine: AsyncEngine, now: datetime) -> MetricsSource:
+async def fetch_metrics_source(engine: AsyncEngine, now: datetime, config: Config) -> MetricsSource:
     async with engine.connect() as connection:
         found = await reads.monitors_with_latest_result(connection)
         open_incidents = await reads.open_incident_counts(connection)
         history = await load_history(connection, now)
+        slo = await slo_statuses(connection, config, [r.id for r in found], now)
     rows, seen = [], set()
     for row in found:  # two results at the same instant would repeat a monitor: keep one
         if row.id not in seen:
             seen.add(row.id)
             rows.append(row)
-    return MetricsSource(rows, open_incidents, history)
+    return MetricsSource(rows, open_incidents, history, slo)

@@ -14,12 +14,14 @@ from upwatch.config.models import Config
 from upwatch.engine.model import ShownState
 from upwatch.store import reads
 from upwatch.store.rollups import hour_of
+from upwatch.web.api_models import SloFigures
 from upwatch.web.board import Board, MonitorView, NoticeView
 from upwatch.web.board_notes import incident_view
 from upwatch.web.charts import RANGE_WORDS, RANGES, response_chart
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import StatusPage, page_values, secrets_of
 from upwatch.web.render import HTML, Body, render
+from upwatch.web.slo_figures import slo_figures, slo_panel, slo_statuses
 
 INCIDENT_LIMIT = 25
 OTHER_PAGES = 16  # the status page, the feed, /metrics and the like share the page cache
@@ -36,6 +38,7 @@ _SINCE = {
 class MonitorData:
     rollups: list[Row[Any]]
     incidents: list[Row[Any]]
+    slo: SloFigures | None = None
 
 
 def state_sentence(m: MonitorView, board: Board) -> str:
@@ -58,9 +61,11 @@ async def monitor_body(ctx: AppContext, page: StatusPage, m: MonitorView, range_
         now = ctx.clock()
         start = hour_of(now) - RANGES[range_key] + timedelta(hours=1)
         async with ctx.engine.connect() as connection:
+            slo = await slo_statuses(connection, loaded.config, [m.id], now)
             data = MonitorData(
                 await reads.hourly_rollups(connection, m.id, start),
                 await reads.incident_rows(connection, monitor_ids=[m.id], limit=INCIDENT_LIMIT),
+                slo_figures(slo.get(m.id)),
             )
         # A few milliseconds of work: a worker thread would cost more in hand-overs than it saves.
         return render_monitor(
@@ -100,6 +105,7 @@ def render_monitor(
         chart=response_chart(data.rollups, now, range_key, board.clockface),
         incidents=[incident_view(r, show_urls, now) for r in data.incidents],
         notices=_maintenance(m.id, board, now),
+        slo=slo_panel(data.slo),
     )
     return Body.of(text, HTML, secrets)
 

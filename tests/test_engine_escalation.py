@@ -236,7 +236,7 @@ def test_an_incident_message_carries_what_the_message_needs() -> None:
 
     assert notice.at == t("10:02")
     assert notice.data == {
-        "monitor": {"id": "api"},
+        "monitor": {"id": "api", "severity": "critical"},
         "incident": {
             "id": 42,
             "started_at": "2026-11-22T10:00:00Z",
@@ -250,9 +250,11 @@ def test_an_incident_message_carries_what_the_message_needs() -> None:
             "repeat": 0,
             "cause": "expected status 200, got 503",
             "policy": "critical",
+            "held_by": None,
         },
         "cause": "expected status 200, got 503",
         "cert_expires_at": None,
+        "flapping": None,
     }
 
 

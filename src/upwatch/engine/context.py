@@ -28,6 +28,14 @@ class HeartbeatTiming:
 
 
 @dataclass(frozen=True, slots=True)
+class FlapRule:
+    """`flapping: {changes, within}`: that many confirmed changes within that span."""
+
+    changes: int
+    within: timedelta
+
+
+@dataclass(frozen=True, slots=True)
 class MonitorContext:
     """What one evaluation of one monitor needs to know besides its state.
 
@@ -47,11 +55,15 @@ class MonitorContext:
     last_window_end: datetime | None = None
     created_at: datetime | None = None  # when the monitor was first reconciled
     heartbeat: HeartbeatTiming | None = None
+    severity: str = "critical"
+    flapping: FlapRule | None = None
 
     @property
     def notice_channels(self) -> tuple[str, ...]:
-        """Where `monitor.degraded` and `certificate.expiring` go: the first step's channels."""
-        return self.policy[0].channels if self.policy else ()
+        """Where monitor notices (degraded, certificate, flapping, settled) go: the channels of
+        the policy's first step that fires for this monitor's severity."""
+        step = next((s for s in self.policy if s.fires_for(self.severity)), None)
+        return () if step is None else step.channels
 
 
 def policy_steps(config: Config, name: str | None) -> tuple[PolicyStep, ...]:
@@ -59,7 +71,12 @@ def policy_steps(config: Config, name: str | None) -> tuple[PolicyStep, ...]:
     if name is None or name not in config.escalations:
         return ()
     return tuple(
-        PolicyStep(step.after, tuple(step.notify), step.repeat_every)
+        PolicyStep(
+            step.after,
+            tuple(step.notify),
+            step.repeat_every,
+            None if step.severities is None else tuple(step.severities),
+        )
         for step in config.escalations[name]
     )
 
@@ -90,4 +107,8 @@ def context_for(
         last_window_end=schedule.last_end_before(monitor.id, at),
         created_at=created_at,
         heartbeat=heartbeat,
+        severity=monitor.severity,
+        flapping=None
+        if monitor.flapping is None
+        else FlapRule(monitor.flapping.changes, monitor.flapping.within),
     )

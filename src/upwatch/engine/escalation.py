@@ -12,7 +12,11 @@ by the lowest step firing for the first time, else the lowest step reminding; it
 `incident.reminder`. Each lead (step, repeat) happens once per incident, so the outbox key
 `incident:<id>:<event>:<step>:<repeat>:<channel>` is unique and the same on every re-evaluation.
 
-Nothing fires while the incident is acknowledged, resolved, or the monitor is in maintenance; steps
+Severity: a step with `severities` is skipped for an incident of any other severity (its index
+stays, so step numbers in messages match the policy as written).
+
+Nothing fires while the incident is acknowledged, resolved, held (`held_by`: the monitor is
+flapping, or a monitor it depends on is down), or the monitor is in maintenance; steps
 that fell due in a window fire at the first evaluation after it (their reminders then count from
 their original due time, without an immediate extra reminder).
 
@@ -54,8 +58,11 @@ class _Due:
 
 
 def step_due_at(incident: Incident, index: int) -> datetime:
-    """When step `index` of the incident's policy fires (before maintenance or acknowledgement)."""
-    return max(incident.confirmed_at, incident.started_at + incident.policy[index].after)
+    """When step `index` of the incident's policy fires (before maintenance or acknowledgement):
+    `after` counts from the start, or from the end of the last hold (flapping settled down, the
+    parent it depends on came back)."""
+    base = incident.escalate_from or incident.started_at
+    return max(incident.confirmed_at, base + incident.policy[index].after)
 
 
 def due_notices(
@@ -66,6 +73,8 @@ def due_notices(
         return (), progress
     due: list[_Due] = []
     for index, step in enumerate(incident.policy):
+        if not step.fires_for(incident.severity):
+            continue
         item, done = _step_due(incident, index, step, progress.step(index), now)
         if item is not None:
             due.append(item)
@@ -77,7 +86,11 @@ def next_due(incident: Incident, progress: EscalationProgress) -> datetime | Non
     """When `due_notices` will next have something to send (None: nothing more, ever)."""
     if not _escalating(incident, in_maintenance=False):
         return None
-    times = [_next_time(incident, i, s, progress.step(i)) for i, s in enumerate(incident.policy)]
+    times = [
+        _next_time(incident, i, s, progress.step(i))
+        for i, s in enumerate(incident.policy)
+        if s.fires_for(incident.severity)
+    ]
     return min((t for t in times if t is not None), default=None)
 
 
@@ -101,6 +114,7 @@ def _escalating(incident: Incident, *, in_maintenance: bool) -> bool:
     return (
         incident.is_open
         and incident.acknowledged_at is None
+        and incident.held_by is None
         and not in_maintenance
         and bool(incident.policy)
     )

@@ -22,6 +22,7 @@ class ShownState(StrEnum):
     UP = "up"
     DEGRADED = "degraded"
     DOWN = "down"
+    FLAPPING = "flapping"  # shown only: outranks up, degraded and down
     MAINTENANCE = "maintenance"
     PAUSED = "paused"
 
@@ -33,7 +34,13 @@ class EventType(StrEnum):
     INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
     INCIDENT_RESOLVED = "incident.resolved"
     MONITOR_DEGRADED = "monitor.degraded"
+    MONITOR_FLAPPING = "monitor.flapping"
+    MONITOR_SETTLED = "monitor.settled"
     CERTIFICATE_EXPIRING = "certificate.expiring"
+    SLO_BURN_FAST = "slo.burn_fast"
+    SLO_BURN_SLOW = "slo.burn_slow"
+    SLO_EXHAUSTED = "slo.exhausted"
+    SLO_RESOLVED = "slo.resolved"
     CHANNEL_FAILED = "channel.failed"
     TEST = "test"
 
@@ -53,6 +60,10 @@ class PolicyStep:
     after: timedelta
     channels: tuple[str, ...]
     repeat_every: timedelta | None = None
+    severities: tuple[str, ...] | None = None  # None: the step fires for every severity
+
+    def fires_for(self, severity: str) -> bool:
+        return self.severities is None or severity in self.severities
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,12 @@ class Incident:
     acknowledged_at: datetime | None = None
     policy_name: str | None = None
     policy: tuple[PolicyStep, ...] = ()
+    severity: str = "critical"  # the monitor's severity when the incident was confirmed
+    # Why no step may fire now (`flapping`, or `depends_on:<id>` while that parent is down or
+    # in maintenance); None when the incident escalates.
+    held_by: str | None = None
+    # When the last hold ended: steps count `after` from here instead of from `started_at`.
+    escalate_from: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -107,6 +124,10 @@ class MonitorState:
     deadline_missed: bool = False
     last_degraded_notice_at: datetime | None = None
     last_cert_notice_at: datetime | None = None
+    # Flap damping: the times of recent confirmed changes (incident opened or resolved), and
+    # when the monitor started flapping (None: it is not).
+    changes: tuple[datetime, ...] = ()
+    flapping_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,14 +147,18 @@ class Notice:
     step: int | None = None
     repeat: int = 0
     data: dict[str, Any] = field(default_factory=dict)
+    # A monitor notice that belongs to an episode (a flapping spell, an SLO alert) is keyed by
+    # the episode's start, not by the day: two episodes in one day are two messages.
+    episode: datetime | None = None
 
     @property
     def key(self) -> str:
-        subject = (
-            f"incident:{self.incident_id}"
-            if self.incident_id is not None
-            else f"monitor:{self.monitor_id}:{self.at.date().isoformat()}"
-        )
+        if self.incident_id is not None:
+            subject = f"incident:{self.incident_id}"
+        elif self.episode is not None:
+            subject = f"monitor:{self.monitor_id}:{self.episode.isoformat()}"
+        else:
+            subject = f"monitor:{self.monitor_id}:{self.at.date().isoformat()}"
         step = "-" if self.step is None else str(self.step)
         return f"{subject}:{self.event}:{step}:{self.repeat}:{self.channel}"
 
@@ -153,6 +178,7 @@ class Transition:
     opened: Incident | None = None
     resolved: Incident | None = None
     notices: tuple[Notice, ...] = ()
+    quiet: bool = False  # `resolved` is announced to no one (it resolved while flapping)
 
 
 @dataclass(frozen=True, slots=True)

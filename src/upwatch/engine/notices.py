@@ -59,7 +59,7 @@ def _to_channels(
             channel,
             monitor_id,
             at=result.checked_at,
-            data=monitor_data(monitor_id, result),
+            data=monitor_data(monitor_id, ctx.severity, result),
         )
         for channel in ctx.notice_channels
     )

@@ -2,12 +2,13 @@
 
 Shape (JSON-ready: times are ISO 8601 UTC strings ending in `Z`, absent values are None)::
 
-    {"monitor": {"id": "api"},
+    {"monitor": {"id": "api", "severity": "critical"},
      "incident": {"id", "started_at", "confirmed_at", "resolved_at", "resolution",
                   "duration_seconds", "acknowledged", "acknowledged_at", "step", "repeat",
                   "cause", "policy"} or None,
      "cause": "certificate expires in 6 days" or None,      # monitor notices
-     "cert_expires_at": "..." or None}                      # certificate.expiring only
+     "cert_expires_at": "..." or None,                      # certificate.expiring only
+     "flapping": {"since", "changes", "within_seconds", "state"} or None}  # flapping, settled
 
 The engine records what happened; it does not know how the monitor is *called* today. The
 notify layer adds `monitor.name`, `monitor.group`, `status_page_url` and `ack_url` from the
@@ -17,7 +18,7 @@ sent after it, while the incident facts stay those of the event.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from upwatch.engine.model import Incident
@@ -37,7 +38,7 @@ def incident_data(
     """The `data` of an incident message sent at `at` (duration so far, or the final one)."""
     duration = incident.duration(at)
     return {
-        "monitor": {"id": incident.monitor_id},
+        "monitor": {"id": incident.monitor_id, "severity": incident.severity},
         "incident": {
             "id": incident.id,
             "started_at": iso(incident.started_at),
@@ -51,17 +52,46 @@ def incident_data(
             "repeat": repeat,
             "cause": incident.cause,
             "policy": incident.policy_name,
+            "held_by": incident.held_by,
         },
         "cause": incident.cause,
         "cert_expires_at": None,
+        "flapping": None,
     }
 
 
-def monitor_data(monitor_id: str, result: ProbeResult) -> dict[str, Any]:
+def monitor_data(monitor_id: str, severity: str, result: ProbeResult) -> dict[str, Any]:
     """The `data` of a monitor notice (`monitor.degraded`, `certificate.expiring`)."""
     return {
-        "monitor": {"id": monitor_id},
+        "monitor": {"id": monitor_id, "severity": severity},
         "incident": None,
         "cause": result.cause,
         "cert_expires_at": iso(result.cert_expires_at),
+        "flapping": None,
+    }
+
+
+def flapping_data(
+    monitor_id: str,
+    severity: str,
+    *,
+    since: datetime,
+    changes: int,
+    within: timedelta,
+    state: str,
+    cause: str | None,
+) -> dict[str, Any]:
+    """The `data` of `monitor.flapping` and `monitor.settled` (`state`: the computed state then,
+    for `monitor.settled` the state it settled in)."""
+    return {
+        "monitor": {"id": monitor_id, "severity": severity},
+        "incident": None,
+        "cause": cause,
+        "cert_expires_at": None,
+        "flapping": {
+            "since": iso(since),
+            "changes": changes,
+            "within_seconds": int(within.total_seconds()),
+            "state": state,
+        },
     }

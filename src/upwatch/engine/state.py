@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from upwatch.engine import heartbeat
+from upwatch.engine import flapping, heartbeat
 from upwatch.engine.context import MonitorContext
 from upwatch.engine.model import Incident, MonitorState, Resolution, ShownState, Transition
 from upwatch.engine.notices import monitor_notices
@@ -46,7 +46,8 @@ def apply_result(
     new_state, notices = monitor_notices(
         state, moved.state, ctx, result, cert_expiring=cert_expiring
     )
-    return replace(moved, state=new_state, result=result, notices=notices)
+    moved = replace(moved, state=new_state, result=result, notices=notices)
+    return flapping.count_change(moved, ctx, result.checked_at)
 
 
 def check_in(state: MonitorState, ctx: MonitorContext, at: datetime, *, ok: bool) -> Transition:
@@ -63,8 +64,18 @@ def on_tick(state: MonitorState, ctx: MonitorContext, now: datetime) -> Transiti
     A heartbeat deadline that passed becomes a down result at the deadline, confirmed at once;
     a failure run that kept going through a maintenance window is confirmed at the window's end.
     A miss found late, after a window that ended past the deadline, is confirmed at that window's
-    end: knowing only the window's end, the deadline may have fallen inside it.
+    end: knowing only the window's end, the deadline may have fallen inside it. A flapping monitor
+    that had no change for `flapping.within` settles.
     """
+    settled = flapping.settle(state, ctx, now)
+    moved = _on_time(state if settled is None else settled.state, ctx, now)
+    if settled is not None:
+        moved = replace(moved, notices=settled.notices + moved.notices)
+    at = now if moved.opened is None else moved.opened.confirmed_at
+    return flapping.count_change(moved, ctx, at)
+
+
+def _on_time(state: MonitorState, ctx: MonitorContext, now: datetime) -> Transition:
     if ctx.heartbeat is not None:
         state = heartbeat.with_deadline(state, ctx.heartbeat, ctx.created_at)
         if heartbeat.is_missed(state, now):
@@ -95,21 +106,33 @@ def resume(state: MonitorState, at: datetime) -> Transition:
             armed_at=at,
             deadline_at=None,
             deadline_missed=False,
+            changes=(),
+            flapping_since=None,
         )
     )
 
 
 def shown_state(state: MonitorState, *, paused: bool, in_maintenance: bool) -> ShownState:
-    """PAUSED wins over MAINTENANCE, which wins over the computed state."""
-    return shown(state.state, paused=paused, in_maintenance=in_maintenance)
+    """PAUSED wins over MAINTENANCE, which wins over FLAPPING, which wins over the computed
+    state."""
+    return shown(
+        state.state,
+        paused=paused,
+        in_maintenance=in_maintenance,
+        flapping=state.flapping_since is not None,
+    )
 
 
-def shown(computed: ShownState, *, paused: bool, in_maintenance: bool) -> ShownState:
+def shown(
+    computed: ShownState, *, paused: bool, in_maintenance: bool, flapping: bool = False
+) -> ShownState:
     """The precedence rule itself, for callers holding a stored state rather than a value."""
     if paused:
         return ShownState.PAUSED
     if in_maintenance:
         return ShownState.MAINTENANCE
+    if flapping:
+        return ShownState.FLAPPING
     return computed
 
 
@@ -177,6 +200,7 @@ def _maybe_confirm(
         public_cause=state.last_public_cause,
         policy_name=ctx.policy_name,
         policy=ctx.policy,
+        severity=ctx.severity,
     )
     down = replace(state, state=ShownState.DOWN, since=started, open_incident=incident)
     return Transition(down, opened=incident)

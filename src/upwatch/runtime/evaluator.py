@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.config.models import HeartbeatMonitor, HttpMonitor, MonitorBase
-from upwatch.engine import escalation
+from upwatch.engine import dependencies, escalation
 from upwatch.engine import state as machine
 from upwatch.engine.context import MonitorContext, context_for
 from upwatch.engine.maintenance import MaintenanceSchedule
@@ -31,12 +31,12 @@ from upwatch.engine.model import (
 )
 from upwatch.probes.result import ProbeResult
 from upwatch.runtime.pipeline import Observation, checkin_observation
-from upwatch.store import incidents as store
+from upwatch.store import incident_effects as effects
 from upwatch.store.checkins import HandedCheckin, hand_over, take_handed
 from upwatch.store.monitors import Lifecycle
 from upwatch.store.outbox import enqueue
-from upwatch.store.rollups import RollupCache, add_downtime
-from upwatch.store.states import Loaded, load_states, save_states
+from upwatch.store.rollups import RollupCache
+from upwatch.store.states import Loaded, latest_result_states, load_states, save_states
 
 log = structlog.get_logger("upwatch.evaluator")
 
@@ -91,7 +91,11 @@ class Evaluator:
                 self.progress[incident.id] = loaded.progress or EscalationProgress()
 
     def _mark(self, state: MonitorState) -> None:
-        if state.failure_run > 0 or state.open_incident is not None:
+        if (
+            state.failure_run > 0
+            or state.open_incident is not None
+            or state.flapping_since is not None
+        ):
             self._hot.add(state.monitor_id)
         else:
             self._hot.discard(state.monitor_id)
@@ -194,43 +198,35 @@ class Evaluator:
 
     async def _apply(self, connection: AsyncConnection, moved: Transition, now: datetime) -> None:
         state = moved.state
+        before = self._current(state.monitor_id)
         if moved.resolved is not None:
-            await self._resolve(connection, moved.resolved, now)
+            await self._resolve(connection, moved.resolved, now, quiet=moved.quiet)
         if moved.opened is not None:
-            state = await self._open(connection, state, moved.opened, now)
+            state = await self._open(connection, state, moved.opened)
+        elif _hold_changed(before, state):
+            assert state.open_incident is not None
+            await effects.hold(connection, state.open_incident)
         if moved.notices:
             await enqueue(connection, moved.notices, now)
         self._staged[state.monitor_id] = state
 
     async def _open(
-        self, connection: AsyncConnection, state: MonitorState, opened: Incident, now: datetime
+        self, connection: AsyncConnection, state: MonitorState, opened: Incident
     ) -> MonitorState:
-        incident = replace(opened, id=await store.insert_incident(connection, opened))
+        incident = await effects.open_incident(connection, opened)
         log.warning("incident confirmed", monitor=incident.monitor_id, incident=incident.id)
         assert incident.id is not None
         self._staged_progress[incident.id] = EscalationProgress()
         return replace(state, open_incident=incident)
 
     async def _resolve(
-        self, connection: AsyncConnection, resolved: Incident, now: datetime
+        self, connection: AsyncConnection, resolved: Incident, now: datetime, *, quiet: bool
     ) -> None:
-        incident_id = resolved.id
-        assert incident_id is not None
-        # The web may have acknowledged it since it was loaded: the resolution must say so.
-        resolved = await _acknowledged(connection, resolved)
-        await store.resolve_incident(connection, resolved)
-        await store.cancel_unsent(connection, incident_id, now)
-        told = await store.told_channels(connection, incident_id)
-        assert resolved.resolved_at is not None
-        await enqueue(
-            connection, escalation.resolved_notices(resolved, told, resolved.resolved_at), now
-        )
-        await add_downtime(
-            connection, resolved.monitor_id, resolved.started_at, resolved.resolved_at
-        )
-        self._staged_progress.pop(incident_id, None)
-        self._resolved.add(incident_id)
-        log.info("incident resolved", monitor=resolved.monitor_id, incident=incident_id)
+        incident = await effects.resolve(connection, resolved, now, quiet=quiet)
+        assert incident.id is not None
+        self._staged_progress.pop(incident.id, None)
+        self._resolved.add(incident.id)
+        log.info("incident resolved", monitor=incident.monitor_id, incident=incident.id)
 
     async def _escalate_due(self, connection: AsyncConnection, now: datetime) -> None:
         for monitor_id in self._candidates():
@@ -238,6 +234,10 @@ class Evaluator:
             incident = None if state is None else state.open_incident
             if state is None or incident is None or incident.id is None:
                 continue
+            state = await self._hold_for_parents(connection, state, now)
+            incident = state.open_incident
+            assert incident is not None
+            assert incident.id is not None
             progress = self._staged_progress.get(incident.id) or self.progress.get(
                 incident.id, EscalationProgress()
             )
@@ -245,6 +245,38 @@ class Evaluator:
             if due is None or due > now:
                 continue
             await self._escalate(connection, state, incident, progress, now)
+
+    async def _hold_for_parents(
+        self, connection: AsyncConnection, state: MonitorState, now: datetime
+    ) -> MonitorState:
+        """Hold the open incident while a monitor it depends on fails; release it after."""
+        monitor = self.monitors.get(state.monitor_id)
+        incident = state.open_incident
+        if monitor is None or incident is None or (not monitor.depends_on and not incident.held_by):
+            return state
+        parent = await self._holding_parent(connection, monitor.depends_on, now)
+        held = dependencies.apply_hold(incident, parent, now)
+        if held is incident:
+            return state
+        await effects.hold(connection, held)
+        state = replace(state, open_incident=held)
+        self._staged[state.monitor_id] = state
+        log.info("incident hold", monitor=state.monitor_id, held_by=held.held_by)
+        return state
+
+    async def _holding_parent(
+        self, connection: AsyncConnection, parents: Sequence[str], now: datetime
+    ) -> str | None:
+        local = {p: self._current(p) for p in parents}
+        latest = {p: s.last_result_state for p, s in local.items() if s is not None}
+        elsewhere = [p for p in parents if p not in latest]  # evaluated by another process
+        if elsewhere:
+            latest.update(await latest_result_states(connection, elsewhere))
+        paused = {p for p in parents if (m := self.monitors.get(p)) is None or m.paused}
+        for p in paused:
+            latest.pop(p, None)
+        busy = {p for p in parents if self.schedule.active(p, now) is not None}
+        return dependencies.holding_parent(parents, latest, busy)
 
     async def _escalate(
         self,
@@ -256,18 +288,13 @@ class Evaluator:
     ) -> None:
         incident_id = incident.id
         assert incident_id is not None
-        fresh = await _acknowledged(connection, incident)
-        if fresh is not incident:
-            incident = fresh
-            self._staged[state.monitor_id] = replace(state, open_incident=incident)
         monitor = self.monitors.get(state.monitor_id)
         in_maintenance = monitor is not None and self.schedule.active(monitor.id, now) is not None
-        notices, progress = escalation.due_notices(
-            incident, progress, now, in_maintenance=in_maintenance
+        fresh, progress = await effects.escalate(
+            connection, incident, progress, now, in_maintenance=in_maintenance
         )
-        if notices:
-            await enqueue(connection, notices, now)
-        await store.save_progress(connection, incident_id, progress)
+        if fresh is not incident:
+            self._staged[state.monitor_id] = replace(state, open_incident=fresh)
         self._staged_progress[incident_id] = progress
 
     async def catch_up(
@@ -308,22 +335,24 @@ class Evaluator:
         self._first = {}
 
 
-async def _acknowledged(connection: AsyncConnection, incident: Incident) -> Incident:
-    """`incident` with the acknowledgement the database has now (the web writes it)."""
-    assert incident.id is not None
-    fresh = await store.fresh_incident(connection, incident.id)
-    if fresh is None or fresh.acknowledged_at == incident.acknowledged_at:
-        return incident
-    return replace(incident, acknowledged_at=fresh.acknowledged_at)
+def _hold_changed(before: MonitorState | None, after: MonitorState) -> bool:
+    """Whether the open incident's hold moved (flapping began or settled) without it being
+    opened or resolved in this step."""
+    old = None if before is None else before.open_incident
+    new = after.open_incident
+    if old is None or new is None or old.id != new.id:
+        return False
+    return (old.held_by, old.escalate_from) != (new.held_by, new.escalate_from)
 
 
 def _shown_changed(before: MonitorState | None, after: MonitorState) -> bool:
     if before is None:
         return True
-    return (before.state, before.since, before.open_incident) != (
+    return (before.state, before.since, before.open_incident, before.flapping_since) != (
         after.state,
         after.since,
         after.open_incident,
+        after.flapping_since,
     )
 
 
@@ -353,9 +382,15 @@ def _not_before(at: datetime, state: MonitorState) -> datetime:
 def _time_matters(state: MonitorState, monitor: MonitorBase, now: datetime) -> bool:
     """Whether the clock alone can change this monitor now (cheap filter before on_tick).
 
-    Two things can: a heartbeat deadline passing, and the end of a maintenance window that held
-    back a failure run long enough to confirm (a missed deadline confirms on its own).
+    Three things can: a heartbeat deadline passing, the end of a maintenance window that held
+    back a failure run long enough to confirm (a missed deadline confirms on its own), and a
+    flapping monitor settling.
     """
+    if state.flapping_since is not None:
+        rule = monitor.flapping
+        last = state.changes[-1] if state.changes else state.flapping_since
+        if rule is None or last + rule.within <= now:
+            return True  # settles now
     threshold = 1 if state.deadline_missed else monitor.failure_threshold
     held_back = state.open_incident is None and state.failure_run >= threshold
     if isinstance(monitor, HeartbeatMonitor):

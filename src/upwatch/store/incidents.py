@@ -23,6 +23,9 @@ async def insert_incident(connection: AsyncConnection, incident: Incident) -> in
         "policy_name": incident.policy_name,
         "policy": policy_json(incident.policy),
         "progress": EscalationProgress().to_json(),
+        "severity": incident.severity,
+        "held_by": incident.held_by,
+        "escalate_from": incident.escalate_from,
     }
     result = await connection.execute(INCIDENTS.insert().returning(INCIDENTS.c.id), values)
     return int(result.scalar_one())
@@ -33,6 +36,15 @@ async def save_progress(
 ) -> None:
     statement = update(INCIDENTS).where(INCIDENTS.c.id == incident_id)
     await connection.execute(statement, {"progress": progress.to_json()})
+
+
+async def save_hold(connection: AsyncConnection, incident: Incident) -> None:
+    """Write whether the incident is held (flapping, a parent down) and since when it escalates."""
+    assert incident.id is not None
+    statement = update(INCIDENTS).where(INCIDENTS.c.id == incident.id)
+    await connection.execute(
+        statement, {"held_by": incident.held_by, "escalate_from": incident.escalate_from}
+    )
 
 
 async def resolve_incident(connection: AsyncConnection, incident: Incident) -> None:

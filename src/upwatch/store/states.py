@@ -39,6 +39,7 @@ _COPIED = (
     "deadline_missed",
     "last_degraded_notice_at",
     "last_cert_notice_at",
+    "flapping_since",
 )
 
 
@@ -57,6 +58,7 @@ def policy_json(steps: Sequence[PolicyStep]) -> list[Any]:
             "after": s.after.total_seconds(),
             "channels": list(s.channels),
             "repeat_every": None if s.repeat_every is None else s.repeat_every.total_seconds(),
+            "severities": None if s.severities is None else list(s.severities),
         }
         for s in steps
     ]
@@ -68,6 +70,7 @@ def policy_of(value: list[Any] | None) -> tuple[PolicyStep, ...]:
             timedelta(seconds=s["after"]),
             tuple(s["channels"]),
             None if s["repeat_every"] is None else timedelta(seconds=s["repeat_every"]),
+            None if s.get("severities") is None else tuple(s["severities"]),
         )
         for s in value or []
     )
@@ -86,17 +89,22 @@ def incident_of(row: Any) -> Incident:
         acknowledged_at=row.acknowledged_at,
         policy_name=row.policy_name,
         policy=policy_of(row.policy),
+        severity=row.severity or "critical",
+        held_by=row.held_by,
+        escalate_from=row.escalate_from,
     )
 
 
 def state_of(row: Any, incident: Incident | None) -> MonitorState:
     values = {name: getattr(row, name) for name in _COPIED}
     last = row.last_result_state
+    changes = (row.extra or {}).get("changes") or []
     return MonitorState(
         monitor_id=row.monitor_id,
         state=ShownState(row.state),
         last_result_state=None if last is None else ProbeState(last),
         open_incident=incident,
+        changes=tuple(datetime.fromisoformat(t) for t in changes),
         **values,
     )
 
@@ -109,6 +117,7 @@ def state_row(state: MonitorState, now: datetime) -> dict[str, Any]:
         state=str(state.state),
         last_result_state=None if state.last_result_state is None else str(state.last_result_state),
         open_incident_id=None if incident is None else incident.id,
+        extra={"changes": [t.isoformat() for t in state.changes]} if state.changes else None,
         updated_at=now,
     )
     return row
@@ -143,3 +152,17 @@ async def save_states(
     if rows:
         columns = [c for c in rows[0] if c != "monitor_id"]
         await upsert(connection, STATES, rows, ["monitor_id"], columns)
+
+
+async def latest_result_states(
+    connection: AsyncConnection, monitor_ids: Sequence[str]
+) -> dict[str, ProbeState | None]:
+    """The state of each monitor's latest result, as the database has it (for `depends_on`
+    parents evaluated by another process)."""
+    query = select(STATES.c.monitor_id, STATES.c.last_result_state).where(
+        STATES.c.monitor_id.in_(list(monitor_ids))
+    )
+    return {
+        row.monitor_id: None if row.last_result_state is None else ProbeState(row.last_result_state)
+        for row in await connection.execute(query)
+    }

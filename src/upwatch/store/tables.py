@@ -78,7 +78,8 @@ class MonitorStateRow(Base):
     last_degraded_notice_at: Mapped[datetime | None]
     last_cert_notice_at: Mapped[datetime | None]
     open_incident_id: Mapped[int | None] = mapped_column(Integer)
-    extra: Mapped[dict[str, Any] | None]  # room for later features (flap detection, regions)
+    flapping_since: Mapped[datetime | None]
+    extra: Mapped[dict[str, Any] | None]  # {"changes": [ISO times]} for flap damping
     updated_at: Mapped[datetime]
 
 
@@ -118,6 +119,9 @@ class IncidentRow(Base):
     policy_name: Mapped[str | None] = mapped_column(String(64))
     policy: Mapped[list[Any] | None]  # snapshot of the steps when confirmed
     progress: Mapped[dict[str, Any] | None]  # steps fired and reminders sent
+    severity: Mapped[str | None] = mapped_column(String(16))  # None: critical
+    held_by: Mapped[str | None] = mapped_column(String(80))  # flapping | depends_on:<id>
+    escalate_from: Mapped[datetime | None]  # steps count from here after a hold
 
 
 class OutboxRow(Base):

@@ -18,13 +18,11 @@ from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from upwatch.engine.escalation import acknowledged_notices
 from upwatch.notify.links import ACK_VALID_FOR, TokenProblem, check_ack_token
 from upwatch.notify.render import environment, shipped_dir
 from upwatch.notify.text import duration, utc
-from upwatch.store.acks import AckSubject, ack_subject, acknowledge
-from upwatch.store.incidents import cancel_unsent, told_channels
-from upwatch.store.outbox import enqueue
+from upwatch.store import incident_effects as effects
+from upwatch.store.acks import AckSubject, ack_subject
 from upwatch.web.context import AppContext
 
 log = structlog.get_logger("upwatch.ack")
@@ -145,17 +143,17 @@ async def _acknowledge(ctx: AppContext, incident_id: int) -> Page:
         subject = await ack_subject(connection, incident_id)
         if subject is None:
             return NOT_FOUND
-        if not await acknowledge(connection, incident_id, now, ACKNOWLEDGED_BY):
+        done = await effects.acknowledge(connection, subject.incident, now, ACKNOWLEDGED_BY)
+        if done is None:
             # Resolved or acknowledged already (perhaps a moment ago): say so, change nothing.
             return _describe(ctx, await ack_subject(connection, incident_id), posted=True)
-        await cancel_unsent(connection, incident_id, now)
-        told = await told_channels(connection, incident_id)
-        incident = replace(subject.incident, acknowledged_at=now)
-        await enqueue(connection, acknowledged_notices(incident, told, now), now)
     log.info(
-        "incident acknowledged", incident=incident_id, monitor=incident.monitor_id, told=len(told)
+        "incident acknowledged",
+        incident=incident_id,
+        monitor=done.incident.monitor_id,
+        told=len(done.told),
     )
-    return _acknowledged_now(ctx, replace(subject, incident=incident), sorted(told))
+    return _acknowledged_now(ctx, replace(subject, incident=done.incident), list(done.told))
 
 
 def _describe(ctx: AppContext, subject: AckSubject | None, *, posted: bool) -> Page:

@@ -119,7 +119,15 @@ async def test_slack_gets_a_text_fallback_and_blocks_with_every_fact_and_both_bu
     }
     assert summary["text"]["type"] == "mrkdwn"
     labels = [f["text"].split("\n")[0] for f in facts["fields"]]
-    assert labels == ["*Monitor*", "*State*", "*Cause*", "*Since*", "*Duration*", "*Told*"]
+    assert labels == [
+        "*Monitor*",
+        "*Severity*",
+        "*State*",
+        "*Cause*",
+        "*Since*",
+        "*Duration*",
+        "*Told*",
+    ]
     values = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in facts["fields"]}
     assert values["*Since*"] == "2026-11-22 07:58 UTC"
     assert values["*Duration*"] == "2m"
@@ -154,7 +162,7 @@ async def test_slack_messages_stay_within_slack_s_limits_and_escape_mrkdwn(
         for part in [block.get("text") or {}, *block.get("fields", []), *block.get("elements", [])]
         if part.get("type") == "mrkdwn"
     ]
-    assert len(mrkdwn) == 9
+    assert len(mrkdwn) == 10
     assert not any("<!channel>" in text or "<https://evil" in text for text in mrkdwn)
     assert "&lt;!channel&gt; &amp; &lt;https://evil.test|click me&gt;" in body["text"]
     assert len(body["blocks"][0]["text"]["text"]) <= 150
@@ -211,7 +219,12 @@ async def test_webhooks_verify_with_the_standard_webhooks_library(
     assert request.headers["x-upwatch-event"] == "incident.opened"
     assert request.headers["x-team"] == "sre"
     assert verified["data"] == {
-        "monitor": {"id": "api", "name": "Public API", "group": "Core services"},
+        "monitor": {
+            "id": "api",
+            "name": "Public API",
+            "group": "Core services",
+            "severity": "critical",
+        },
         "incident": {
             "id": 42,
             "started_at": "2026-11-22T07:58:00Z",
@@ -227,6 +240,8 @@ async def test_webhooks_verify_with_the_standard_webhooks_library(
         "cause": "expected status 200, got 503",
         "cert_expires_at": None,
         "failure": None,
+        "flapping": None,
+        "slo": None,
     }
 
 

@@ -106,7 +106,12 @@ def test_the_daemon_delivers_alerts_and_takes_acknowledgements(
     wait_for(lambda: "incident.opened" in events(), "the down alert")
     opened = receiver.requests[events().index("incident.opened")]
     body = Webhook(WEBHOOK_SECRET).verify(opened.body, opened.headers)
-    assert body["data"]["monitor"] == {"id": "api", "name": "Public API", "group": None}
+    assert body["data"]["monitor"] == {
+        "id": "api",
+        "name": "Public API",
+        "group": None,
+        "severity": "critical",
+    }
     assert body["data"]["incident"]["cause"] == "connection refused"
 
     ack_path = urlsplit(body["data"]["ack_url"]).path

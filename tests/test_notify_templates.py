@@ -278,3 +278,39 @@ def test_no_secret_appears_in_any_rendered_message() -> None:
             parts.append(str(slack_payload(each, ctx)))
             for secret in secrets:
                 assert not any(secret in part for part in parts)
+
+
+def flap_message(event: EventType, state: str) -> Message:
+    from upwatch.engine.payload import flapping_data
+
+    data = flapping_data(
+        "api",
+        "warning",
+        since=T0,
+        changes=4,
+        within=timedelta(minutes=30),
+        state=state,
+        cause=None,
+    )
+    return message_from_payload(
+        key=f"monitor:api:{T0.isoformat()}:{event}:-:0:oncall-email",
+        event=str(event),
+        channel="oncall-email",
+        at=T0 + timedelta(minutes=40),
+        payload=data,
+        monitor=MonitorInfo("api", "Public API", "Core services"),
+    )
+
+
+def test_flapping_and_settled_messages_say_what_happened_with_the_severity() -> None:
+    flapping = flap_message(EventType.MONITOR_FLAPPING, "down")
+    settled = flap_message(EventType.MONITOR_SETTLED, "up")
+
+    assert Renderer().subject(flapping) == "[FLAPPING] Public API — FLAPPING"
+    assert Renderer().subject(settled) == "[SETTLED] Public API — settled UP"
+    text = Renderer().text(flapping)
+    assert "Public API is FLAPPING: 4 changes within 30m" in text
+    assert "Severity" in text and "warning" in text
+    assert "settled UP after flapping since 2026-11-22" in Renderer().text(settled)
+    assert document(settled)["data"]["flapping"]["state"] == "up"
+    assert document(settled)["data"]["monitor"]["severity"] == "warning"

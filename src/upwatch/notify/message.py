@@ -22,7 +22,13 @@ TAGS = {
     EventType.INCIDENT_ACKNOWLEDGED: "ACKNOWLEDGED",
     EventType.INCIDENT_RESOLVED: "RESOLVED",
     EventType.MONITOR_DEGRADED: "DEGRADED",
+    EventType.MONITOR_FLAPPING: "FLAPPING",
+    EventType.MONITOR_SETTLED: "SETTLED",
     EventType.CERTIFICATE_EXPIRING: "CERT",
+    EventType.SLO_BURN_FAST: "SLO FAST BURN",
+    EventType.SLO_BURN_SLOW: "SLO SLOW BURN",
+    EventType.SLO_EXHAUSTED: "SLO EXHAUSTED",
+    EventType.SLO_RESOLVED: "SLO OK",
     EventType.CHANNEL_FAILED: "CHANNEL FAILED",
     EventType.TEST: "TEST",
 }
@@ -33,6 +39,14 @@ ASKS_FOR_ACK = frozenset(
         EventType.INCIDENT_ESCALATED,
         EventType.INCIDENT_REMINDER,
         EventType.CHANNEL_FAILED,
+    }
+)
+SLO_EVENTS = frozenset(
+    {
+        EventType.SLO_BURN_FAST,
+        EventType.SLO_BURN_SLOW,
+        EventType.SLO_EXHAUSTED,
+        EventType.SLO_RESOLVED,
     }
 )
 
@@ -91,6 +105,28 @@ class IncidentInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Flapping:
+    """For `monitor.flapping` and `monitor.settled`: the spell, and the state it is in (settled
+    in)."""
+
+    since: datetime
+    changes: int
+    within: timedelta
+    state: str
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> Flapping:
+        since = _time(data["since"])
+        assert since is not None
+        return cls(
+            since,
+            int(data["changes"]),
+            timedelta(seconds=int(data["within_seconds"])),
+            data["state"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """For `channel.failed`: which channel stopped accepting messages, and what it said."""
 
@@ -117,6 +153,9 @@ class Message:
     status_page_url: str | None = None
     ack_url: str | None = None
     failure: Failure | None = None
+    severity: str | None = None  # the monitor's, when the event happened
+    flapping: Flapping | None = None
+    slo: dict[str, Any] | None = None  # SLO alerts: target, window, budget left, burn rates
 
     @property
     def delivery_id(self) -> str:
@@ -152,6 +191,12 @@ class Message:
     @property
     def state(self) -> str:
         """The monitor's state as the message reports it."""
+        if self.flapping is not None:
+            if self.event is EventType.MONITOR_FLAPPING:
+                return "FLAPPING"
+            return f"settled {self.flapping.state.upper()}"
+        if self.event in SLO_EVENTS:
+            return "SLO OK" if self.event is EventType.SLO_RESOLVED else "SLO AT RISK"
         if self.incident is None:
             return "DEGRADED"  # monitor notices: degraded, or a certificate close to expiry
         if not self.incident.is_open:
@@ -172,6 +217,8 @@ class Message:
             ]
         else:
             head = [("Monitor", self._monitor_label()), ("State", self.state), ("Cause", self.why)]
+            if self.severity is not None:
+                head.insert(1, ("Severity", self.severity))
         told = [("Told", ", ".join(self.told))] if self.told else []
         return [*head, *self._time_facts(), *told]
 
@@ -213,6 +260,9 @@ class Message:
             "status_page_url": self.status_page_url,
             "ack_url": self.ack_url,
             "facts": self.facts(),
+            "severity": self.severity,
+            "flapping": self.flapping,
+            "slo": self.slo,
         }
 
 
@@ -231,6 +281,7 @@ def message_from_payload(
     """A Message from an outbox row's payload and what the running config adds."""
     incident = payload.get("incident")
     failure = payload.get("failure")
+    flapping = payload.get("flapping")
     return Message(
         key=key,
         event=EventType(event),
@@ -244,6 +295,9 @@ def message_from_payload(
         status_page_url=status_page_url,
         ack_url=ack_url,
         failure=None if failure is None else Failure.from_payload(failure),
+        severity=(payload.get("monitor") or {}).get("severity"),
+        flapping=None if flapping is None else Flapping.from_payload(flapping),
+        slo=payload.get("slo"),
     )
 
 

@@ -21,7 +21,7 @@ from upwatch.config.models import WebhookChannel
 from upwatch.engine.payload import iso
 from upwatch.notify.channels.base import SendContext
 from upwatch.notify.channels.http import post, url_secrets
-from upwatch.notify.message import IncidentInfo, Message
+from upwatch.notify.message import Flapping, IncidentInfo, Message
 from upwatch.notify.outcome import Outcome
 
 TEST_MONITOR = {"id": "upwatch-test", "name": "upwatch test notification", "group": None}
@@ -60,14 +60,30 @@ def document(message: Message) -> dict[str, Any]:
         "data": {
             "monitor": TEST_MONITOR
             if monitor is None
-            else {"id": monitor.id, "name": monitor.name, "group": monitor.group},
+            else {
+                "id": monitor.id,
+                "name": monitor.name,
+                "group": monitor.group,
+                "severity": message.severity,
+            },
             "incident": _incident(message.incident),
             "status_page_url": message.status_page_url,
             "ack_url": message.ack_url,
             "cause": message.why if message.event != "test" else None,
             "cert_expires_at": iso(message.cert_expires_at),
             "failure": _failure(message),
+            "flapping": None if message.flapping is None else _flapping(message.flapping),
+            "slo": message.slo,
         },
+    }
+
+
+def _flapping(flapping: Flapping) -> dict[str, Any]:
+    return {
+        "since": iso(flapping.since),
+        "changes": flapping.changes,
+        "within_seconds": int(flapping.within.total_seconds()),
+        "state": flapping.state,
     }
 
 

@@ -310,7 +310,8 @@ def test_flapping_and_settled_messages_say_what_happened_with_the_severity() -> 
     assert Renderer().subject(settled) == "[SETTLED] Public API — settled UP"
     text = Renderer().text(flapping)
     assert "Public API is FLAPPING: 4 changes within 30m" in text
-    assert "Severity" in text and "warning" in text
+    assert "Severity" in text
+    assert "warning" in text
     assert "settled UP after flapping since 2026-11-22" in Renderer().text(settled)
     assert document(settled)["data"]["flapping"]["state"] == "up"
     assert document(settled)["data"]["monitor"]["severity"] == "warning"

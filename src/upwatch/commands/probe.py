@@ -29,15 +29,17 @@ _SHOWN_IDS = 10
 
 
 class Target(NamedTuple):
-    monitor: MonitorBase
-    redact: Callable[[str], str]  # keeps the config's secrets out of what we print
+    monitor: MonitorBase  # what is probed
+    shown: MonitorBase  # what is printed: the same monitor with the config's secrets replaced
+    redact: Callable[[str], str]  # the same for the probe's cause
     from_config: bool
 
 
 def run_probe(args: argparse.Namespace) -> int:
     target = _target(args.target, args.config)
     result = asyncio.run(probe_once(target.monitor))
-    print(target.redact(render_report(target.monitor, result, from_config=target.from_config)))
+    shown = result.redacted(target.redact)
+    print(render_report(target.shown, shown, from_config=target.from_config))
     return EXIT_CODES[result.state]
 
 
@@ -51,14 +53,18 @@ async def probe_once(monitor: MonitorBase) -> ProbeResult:
 def _target(target: str, config_path: str) -> Target:
     if target.lower().startswith(("http://", "https://")):
         try:  # built-in defaults, no config file needed
-            return Target(HttpMonitor(id="adhoc", name=target, url=target), _unchanged, False)
+            adhoc = HttpMonitor(id="adhoc", name=target, url=target)
+            return Target(adhoc, adhoc, _unchanged, False)
         except ValidationError:
             raise UsageError(f"not a URL upwatch can probe: {target}") from None
     from upwatch.config.loader import Needs, load_config  # only an id needs the config file
 
     # Only this monitor's variables must be set: probing it needs no Slack webhook.
     loaded = load_config(config_path, needs=Needs(monitor=target))
-    return Target(_monitor_by_id(loaded.config, target, config_path), loaded.redact, True)
+    monitor = _monitor_by_id(loaded.config, target, config_path)
+    at = next(i for i, m in enumerate(loaded.config.monitors) if m is monitor)
+    shown = loaded.shown().monitors[at]
+    return Target(monitor, shown, loaded.redact, True)
 
 
 def _unchanged(text: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -32,12 +32,11 @@ from upwatch.config.models import (
 from upwatch.config.problems import Problem, field_error, message_for, problem_at
 from upwatch.config.references import check_references
 from upwatch.config.secrets import literal_secrets
+from upwatch.config.shown import redact, shown_config
 from upwatch.config.source import Path, Positions, SourceError, load_yaml
 from upwatch.config.tls_files import resolve_tls_files
 from upwatch.config.tokens import token_findings
 from upwatch.errors import UsageError
-
-MIN_LITERAL_SECRET = 4
 
 
 class ConfigInvalid(UsageError):
@@ -63,22 +62,25 @@ class LoadedConfig:
     config: Config
     path: str
     digest: str  # sha256 of the file: identifies a config generation
-    secrets: frozenset[str]  # every value that came from the environment: never print these
+    # Never print these: every value from a `${VAR}` and every credential written in the file
+    # (config/secrets.py says which); nothing else, so ordinary words are shown as written.
+    secrets: frozenset[str]
     # Under `needs`: where a value waits for a variable nobody set (it holds a stand-in).
     unset: frozenset[Path] = frozenset()
     # What works but should be fixed, as `FILE:LINE:COL: path: warning: message` lines.
     warnings: tuple[str, ...] = ()
+    _shown: list[Config] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def redact(self, text: str) -> str:
+        """One value (a name, a cause, a message) as it may be shown."""
         return redact(text, self.secrets)
 
-
-def redact(text: str, secrets: set[str] | frozenset[str]) -> str:
-    # Messages are written on one line with single spaces, so a secret may appear in that form too.
-    forms = {form for s in secrets for form in (s, " ".join(s.split())) if form}
-    for secret in sorted(forms, key=len, reverse=True):
-        text = text.replace(secret, "********")
-    return text
+    def shown(self) -> Config:
+        """The config as pages, messages and command output may show it (secrets replaced);
+        probing and sending use `config`. Computed once."""
+        if not self._shown:
+            self._shown.append(shown_config(self.config, self.secrets))
+        return self._shown[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,9 +137,7 @@ def load_config(
     environ = os.environ if environ is None else environ
     config, found, warned = _parse(text, path, environ, no_env, needs)
     digest = hashlib.sha256(text.encode()).hexdigest()
-    # Too-short literal values (a password "pw") would blank out unrelated text when redacting.
-    literal = {s for s in literal_secrets(config) if len(s) >= MIN_LITERAL_SECRET}
-    secrets = frozenset(found.secrets | literal)
+    secrets = frozenset(found.secrets | literal_secrets(config))
     unset = frozenset(found.unresolved) if needs is not None else frozenset()
     warnings = tuple(
         replace(w, message=redact(w.message, secrets)).render(path, warning=True)

@@ -1,65 +1,100 @@
 """Secrets written literally in the config: credentials count as secret wherever they come from.
 
 `${VAR}` values are secret by origin (see interpolate.py); these are secret by what they are:
-tokens, passwords, API keys, webhook secrets, URL credentials, Slack webhook URLs
-(the URL is the credential) and header values (usually Authorization).
+every URL credential (its password, a `?token=`), token, password, API key and webhook secret, a
+URL that is itself the credential (a Slack webhook), and the values of sensitive headers. Nothing
+else is: `X-Team: platform` or `Accept: text/html` are shown where they are shown, so this set
+must never hold an ordinary word (redacting it would star that word everywhere).
+
+Found by field name over the whole model, so a channel type added later is covered as long as
+its credentials are named like credentials.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from urllib.parse import urlsplit
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
-from upwatch.config.models import (
-    Config,
-    EmailChannel,
-    HeartbeatMonitor,
-    HttpMonitor,
-    SlackChannel,
-    WebhookChannel,
-)
+from pydantic import BaseModel
 
-MIN_HEADER_SECRET = 8  # short header values (`json`, `1`) would only blur unrelated output
+from upwatch.config.models import Config
 
-
-def _url_password(url: str | None) -> Iterator[str]:
-    if url:
-        password = urlsplit(url).password
-        if password:
-            yield password
+# Header names whose value is a credential (compared lowercased, by substring).
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_SENSITIVE_HEADER_WORDS = ("token", "secret", "key", "password", "auth")
+# Field names whose value is a credential: `token`, `bot_token`, `secret`, `password`,
+# `api_key`, `routing_key`, `key_pem`... (`key_file` is a path, not a key).
+_SECRET_FIELD_WORDS = ("token", "secret", "password", "key")
+# Channel types whose URL is the credential (whoever knows it can post).
+URL_IS_SECRET = frozenset({"slack", "discord", "teams", "google_chat"})
 
 
-def _headers(headers: dict[str, str]) -> Iterator[str]:
-    yield from (v for v in headers.values() if len(v) >= MIN_HEADER_SECRET)
+def is_sensitive_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SENSITIVE_HEADERS or any(w in lowered for w in _SENSITIVE_HEADER_WORDS)
 
 
-def _monitor_secrets(config: Config) -> Iterator[str]:
-    for monitor in config.monitors:
-        if isinstance(monitor, HeartbeatMonitor):
-            yield monitor.token
-        if isinstance(monitor, HttpMonitor):
-            yield from _url_password(monitor.url)
-            yield from _headers(monitor.headers)
-            if monitor.basic_auth is not None:
-                yield monitor.basic_auth.password
-            if monitor.tls is not None and monitor.tls.key_pem:
-                yield monitor.tls.key_pem
+def url_credentials(url: str | None) -> Iterator[str]:
+    """The password of a URL's userinfo (`smtp://user:pass@host`) and the values of query
+    parameters named like credentials (`?api_key=...`, `?token=...`). The user name is an
+    identifier, like basic_auth's `username` (as a secret it would star "probe" everywhere);
+    no surface shows a URL's userinfo anyway."""
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        found = [parts.password]
+    except ValueError:  # not a URL after all
+        return
+    query = parse_qsl(parts.query, keep_blank_values=False)
+    found.extend(value for name, value in query if is_sensitive_header(name))
+    yield from (s for s in found if s)
 
 
-def _channel_secrets(config: Config) -> Iterator[str]:
-    for channel in config.channels.values():
-        if isinstance(channel, SlackChannel):
-            yield channel.webhook_url
-        elif isinstance(channel, WebhookChannel):
-            yield from _url_password(channel.url)
-            yield from _headers(channel.headers)
-            if channel.secret:
-                yield channel.secret
-        elif isinstance(channel, EmailChannel):
-            yield from _url_password(channel.smtp_url)
-            if channel.api is not None:
-                yield channel.api.api_key
+def _is_secret_field(name: str) -> bool:
+    return not name.endswith("_file") and any(w in name for w in _SECRET_FIELD_WORDS)
+
+
+def _is_url_field(name: str) -> bool:
+    return name in ("url", "urls") or name.endswith("_url")
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _field_secrets(name: str, value: Any, url_is_secret: bool) -> Iterator[str]:
+    if name == "headers" and isinstance(value, Mapping):
+        yield from (str(v) for k, v in value.items() if is_sensitive_header(str(k)))
+    elif isinstance(value, BaseModel | list | tuple | Mapping):
+        yield from _model_secrets(value)
+    elif _is_secret_field(name):
+        yield from _strings(value)
+    elif _is_url_field(name):
+        for url in _strings(value):
+            yield from url_credentials(url)
+            if url_is_secret:
+                yield url
+
+
+def _model_secrets(value: Any) -> Iterator[str]:
+    if isinstance(value, BaseModel):
+        url_is_secret = getattr(value, "type", None) in URL_IS_SECRET
+        for name in type(value).model_fields:
+            yield from _field_secrets(name, getattr(value, name), url_is_secret)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _model_secrets(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _model_secrets(item)
 
 
 def literal_secrets(config: Config) -> set[str]:
-    return {s for s in (*_monitor_secrets(config), *_channel_secrets(config)) if s}
+    """Every credential written in `config` (see the module docstring for what counts)."""
+    return {s for s in _model_secrets(config) if s}

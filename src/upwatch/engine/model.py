@@ -150,10 +150,13 @@ class Notice:
     # A monitor notice that belongs to an episode (a flapping spell, an SLO alert) is keyed by
     # the episode's start, not by the day: two episodes in one day are two messages.
     episode: datetime | None = None
+    subject: str | None = None  # the key's subject when it is neither (an SLO alert: `slo:<id>`)
 
     @property
     def key(self) -> str:
-        if self.incident_id is not None:
+        if self.subject is not None:
+            subject = self.subject
+        elif self.incident_id is not None:
             subject = f"incident:{self.incident_id}"
         elif self.episode is not None:
             subject = f"monitor:{self.monitor_id}:{self.episode.isoformat()}"

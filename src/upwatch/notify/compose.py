@@ -1,5 +1,8 @@
 """From an outbox row to a `Message`: the event's frozen facts plus what the running config adds
 now (the monitor's name and group, the status page link, a fresh acknowledge link).
+
+Config values come from `loaded.shown()`, so a secret never enters a message's text; causes were
+redacted before they were stored.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ def monitor_info(delivery: Delivery, loaded: LoadedConfig) -> MonitorInfo | None
     """The monitor as the config calls it today; the database's last name if it was removed."""
     if delivery.monitor_id is None:
         return None
-    configured = loaded.config.monitor(delivery.monitor_id)
+    configured = loaded.shown().monitor(delivery.monitor_id)
     if configured is not None:
         return MonitorInfo(configured.id, configured.name, configured.group, configured.public)
     return MonitorInfo(
@@ -33,7 +36,7 @@ def compose(
     delivery: Delivery, loaded: LoadedConfig, told: tuple[str, ...], secret_key: str | None
 ) -> Message:
     monitor = monitor_info(delivery, loaded)
-    public_url = loaded.config.status_page.public_url
+    public_url = loaded.shown().status_page.public_url
     page = status_page_url(
         public_url, None if monitor is None else monitor.id, public=bool(monitor and monitor.public)
     )
@@ -62,5 +65,5 @@ def notify_test_message(channel: str, loaded: LoadedConfig, now: datetime) -> Me
         channel=channel,
         at=now,
         monitor=None,
-        status_page_url=status_page_url(loaded.config.status_page.public_url, None, public=False),
+        status_page_url=status_page_url(loaded.shown().status_page.public_url, None, public=False),
     )

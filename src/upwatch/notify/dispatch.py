@@ -9,7 +9,8 @@ import time
 
 import structlog
 
-from upwatch.config.loader import LoadedConfig, redact
+from upwatch.config.loader import LoadedConfig
+from upwatch.config.shown import redact
 from upwatch.notify.channels import CHANNEL_TYPES, SendContext
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome

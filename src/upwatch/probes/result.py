@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -37,3 +38,14 @@ class ProbeResult:
     @property
     def is_down(self) -> bool:
         return self.state is ProbeState.DOWN
+
+    def redacted(self, redact: Callable[[str], str]) -> ProbeResult:
+        """This result with its causes as they may be shown: a cause names the host or URL
+        probed, which may hold a `${VAR}`'s value. Stored, paged and printed only in this form."""
+        if self.cause is None and self.public_cause is None:
+            return self
+        return replace(
+            self,
+            cause=None if self.cause is None else redact(self.cause),
+            public_cause=None if self.public_cause is None else redact(self.public_cause),
+        )

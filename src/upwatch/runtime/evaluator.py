@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +32,7 @@ from upwatch.engine.model import (
 from upwatch.probes.result import ProbeResult
 from upwatch.runtime.pipeline import Observation, checkin_observation
 from upwatch.store import incident_effects as effects
+from upwatch.store import slo_alerts
 from upwatch.store.checkins import HandedCheckin, hand_over, take_handed
 from upwatch.store.monitors import Lifecycle
 from upwatch.store.outbox import enqueue
@@ -39,6 +40,8 @@ from upwatch.store.rollups import RollupCache
 from upwatch.store.states import Loaded, latest_result_states, load_states, save_states
 
 log = structlog.get_logger("upwatch.evaluator")
+# How often SLO alerts are checked: well within the 5-minute short window of the fast burn rule.
+SLO_EVERY = timedelta(seconds=30)
 
 
 def cert_expiring(monitor: MonitorBase, result: ProbeResult) -> bool:
@@ -65,6 +68,8 @@ class Evaluator:
         self.rollups = RollupCache()
         # Counts commits that changed what a status page shows: it is rebuilt when this moves.
         self.version = 0
+        self._slo_checked_at: datetime | None = None  # SLO alerts: when last checked
+        self._staged_slo_check: datetime | None = None
         self.set_config(loaded)
 
     def set_config(self, loaded: LoadedConfig) -> None:
@@ -72,6 +77,8 @@ class Evaluator:
         self.schedule = MaintenanceSchedule.from_config(loaded.config)
         self.monitors = {m.id: m for m in loaded.config.monitors}
         self._heartbeats = {m.id for m in loaded.config.monitors if isinstance(m, HeartbeatMonitor)}
+        self._slo_monitors = {m.id for m in loaded.config.monitors if m.slo is not None}
+        self._slo_checked_at = None  # a new config may add or change SLOs: check at once
         # A new interval or grace moves heartbeat deadlines: let on_tick derive them afresh.
         for monitor_id, state in self.states.items():
             if isinstance(self.monitors.get(monitor_id), HeartbeatMonitor):
@@ -145,8 +152,19 @@ class Evaluator:
         await hand_over(connection, elsewhere)
         rows.extend(await self._tick(connection, now))
         await self._escalate_due(connection, now)
+        await self._check_slos(connection, now)
         await save_states(connection, list(self._staged.values()), now)
         return rows
+
+    async def _check_slos(self, connection: AsyncConnection, now: datetime) -> None:
+        """Every SLO_EVERY: open, escalate and resolve the SLO alerts of the monitors held."""
+        if self.config.slo_alerts is None or not self._slo_monitors:
+            return
+        if self._slo_checked_at is not None and now - self._slo_checked_at < SLO_EVERY:
+            return
+        held = [m for m in self._slo_monitors if m in self.states]
+        await slo_alerts.check(connection, self.config, held, now)
+        self._staged_slo_check = now
 
     @property
     def first_results(self) -> dict[str, datetime]:
@@ -325,6 +343,8 @@ class Evaluator:
         for incident_id in self._resolved:
             self.progress.pop(incident_id, None)
         self.rollups.commit()
+        if self._staged_slo_check is not None:
+            self._slo_checked_at = self._staged_slo_check
         self.rollback()
 
     def rollback(self) -> None:
@@ -333,6 +353,7 @@ class Evaluator:
         self._staged_progress.clear()
         self._resolved.clear()
         self._first = {}
+        self._staged_slo_check = None
 
 
 def _hold_changed(before: MonitorState | None, after: MonitorState) -> bool:

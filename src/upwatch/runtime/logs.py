@@ -1,7 +1,10 @@
-"""structlog setup: JSON lines for machines, console for people; secrets scrubbed from every line.
+"""structlog setup: JSON lines for machines, console for people.
 
-Library loggers that print full URLs (httpx, httpcore) are silenced below warning, because a probed
-URL or a webhook URL may carry a credential.
+upwatch's own events are redacted at the source (they carry ids, redacted causes and error kinds,
+never a config value with a secret in it). Library loggers that print full URLs (httpx, httpcore)
+are silenced below warning, because a probed URL or a webhook URL may carry a credential. What
+still comes from a library (an exception's text) passes a last-resort filter that knows the
+escaped forms a secret takes in such text: URL-encoded, HTML-escaped, JSON-escaped.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from upwatch.config.shown import escaped_forms
+
 QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "aiosqlite", "asyncio")
 # APScheduler warns on every run skipped because the previous probe of that monitor is still in
 # flight: that is the intended "never two probes at once" (on an overloaded machine, tens of
@@ -20,11 +25,16 @@ QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "aiosqlite", "asyncio")
 SILENT_LOGGERS = ("apscheduler",)
 
 
+MIN_SCRUBBED = 4  # shorter values would blank out unrelated words and hide nothing
+
+
 class _Scrub:
-    """A structlog processor replacing every known secret in every string value."""
+    """A last-resort structlog processor: every known secret, in any of its escaped forms,
+    replaced in every string value (a library's exception text may quote a URL)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        forms = {f for s in secrets if len(s) >= MIN_SCRUBBED for f in escaped_forms(s)}
+        self.secrets = sorted(forms, key=len, reverse=True)
 
     def __call__(
         self, _logger: Any, _name: str, event: MutableMapping[str, Any]

@@ -91,7 +91,7 @@ class MonitoringService:
         return self.scheduler.load
 
     def _submit(self, monitor: MonitorBase, result: ProbeResult) -> None:
-        self.pipeline.submit(Observation(monitor.id, result))
+        self.pipeline.submit(Observation(monitor.id, result.redacted(self.loaded.redact)))
 
     def check_in(self, monitor_id: str, at: datetime, ok: bool) -> None:
         """A heartbeat check-in from the web: judged here in arrival order if this instance

@@ -53,10 +53,10 @@ def display_target(monitor: MonitorBase, redact: Callable[[str], str]) -> str | 
     return None
 
 
-def _info(monitor: MonitorBase) -> dict[str, Any]:
+def _info(monitor: MonitorBase, redact: Callable[[str], str]) -> dict[str, Any]:
     info: dict[str, Any] = {
-        "description": monitor.description,
-        "tags": list(monitor.tags),
+        "description": None if monitor.description is None else redact(monitor.description),
+        "tags": [redact(tag) for tag in monitor.tags],
         "failure_threshold": monitor.failure_threshold,
         "recovery_threshold": monitor.recovery_threshold,
     }
@@ -68,9 +68,10 @@ def _info(monitor: MonitorBase) -> dict[str, Any]:
 def _values(
     monitor: MonitorBase, redact: Callable[[str], str], generation: int | None, now: datetime
 ) -> dict[str, Any]:
+    # Pages, the API and notifications show these rows: redacted here, where they are written.
     return {
-        "name": monitor.name,
-        "group_name": monitor.group,
+        "name": redact(monitor.name),
+        "group_name": None if monitor.group is None else redact(monitor.group),
         "type": monitor.type,  # type: ignore[attr-defined]
         "target": display_target(monitor, redact),
         "interval_seconds": monitor.interval.total_seconds(),
@@ -79,7 +80,7 @@ def _values(
         "updated_at": now,
         "archived_at": None,
         "generation": generation,
-        "info": _info(monitor),
+        "info": _info(monitor, redact),
     }
 
 

@@ -16,6 +16,10 @@ from datetime import datetime
 from sqlalchemy import literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upwatch.config.models import Config, Slo
+from upwatch.engine.maintenance import MaintenanceSchedule
+from upwatch.engine.slo import SloStatus, bad_intervals, slo_status
+from upwatch.engine.uptime import Interval
 from upwatch.store.tables import INCIDENTS, PERIODS
 
 OpenSpan = tuple[datetime, datetime | None]  # no end yet: still open
@@ -62,4 +66,27 @@ async def slo_histories(
     for row in await connection.execute(union_all(incidents, periods)):
         history = found.setdefault(row.monitor_id, SloHistory())
         (history.incidents if row.bad else history.excluded).append((row.start, row.end))
+    return found
+
+
+async def slo_statuses(
+    connection: AsyncConnection, config: Config, monitor_ids: Sequence[str], now: datetime
+) -> dict[str, SloStatus]:
+    """Each of `monitor_ids` that has an `slo`, at `now`."""
+    wanted = set(monitor_ids)
+    slos: dict[str, Slo] = {
+        m.id: m.slo for m in config.monitors if m.id in wanted and m.slo is not None
+    }
+    if not slos:
+        return {}
+    start = now - max(s.window for s in slos.values())
+    histories = await slo_histories(connection, list(slos), start, now)
+    windows = MaintenanceSchedule.from_config(config).upcoming(start, now - start)
+    found = {}
+    for monitor_id, slo in slos.items():
+        history = histories.get(monitor_id, SloHistory())
+        excluded: list[Interval] = [(s, e or now) for s, e in history.excluded]
+        excluded += [(w.starts_at, w.ends_at) for w in windows if w.applies_to(monitor_id)]
+        bad = bad_intervals(history.incidents, excluded, now)
+        found[monitor_id] = slo_status(slo, bad, now)
     return found

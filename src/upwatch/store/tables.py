@@ -223,6 +223,23 @@ class CheckinRow(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
 
 
+class SloAlertRow(Base):
+    """An SLO alert (`slo.burn_fast`, `slo.burn_slow`, `slo.exhausted`): open while its
+    condition holds, escalated through `slo_alerts.policy` like an incident."""
+
+    __tablename__ = "slo_alerts"
+    __table_args__ = (Index("ix_slo_alerts_monitor_open", "monitor_id", "resolved_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    monitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("monitors.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    severity: Mapped[str] = mapped_column(String(16))
+    policy_name: Mapped[str | None] = mapped_column(String(64))
+    policy: Mapped[list[Any] | None]  # snapshot of the steps when opened
+    progress: Mapped[dict[str, Any] | None]  # steps fired and reminders sent
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -241,3 +258,4 @@ LEASES = _table(LeaseRow)
 INSTANCES = _table(InstanceRow)
 GENERATIONS = _table(ConfigGenerationRow)
 CHECKINS = _table(CheckinRow)
+SLO_ALERTS = _table(SloAlertRow)

@@ -9,12 +9,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from upwatch.store import reads
+from upwatch.store.slo_reads import slo_statuses
 from upwatch.web import params
 from upwatch.web.api_models import Body, Error, Incidents, MonitorDetail, Result, Results
 from upwatch.web.board_source import public_rows
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import current_page
-from upwatch.web.slo_figures import slo_figures, slo_statuses
+from upwatch.web.slo_figures import slo_figures
 from upwatch.web.status import incident, monitor_summary
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
@@ -75,7 +76,7 @@ async def monitor(request: Request) -> JSONResponse:
     row = None if view is None else await _public_row(ctx, view.id)
     if view is None or row is None:
         return _error(404, "no such monitor")
-    config = ctx.loaded.config
+    config = ctx.loaded.shown()
     now = ctx.clock()
     async with ctx.engine.connect() as connection:
         incidents = await reads.incident_rows(connection, monitor_ids=[row.id], limit=20)
@@ -106,7 +107,7 @@ async def results(request: Request) -> JSONResponse:
         return _error(404, "no such monitor")
     async with ctx.engine.connect() as connection:
         found = await reads.result_rows(connection, row.id, since=since, limit=limit)
-    show_urls = ctx.loaded.config.status_page.show_urls
+    show_urls = ctx.loaded.shown().status_page.show_urls
     return _json(Results(monitor_id=row.id, results=[_result(r, show_urls) for r in found]))
 
 
@@ -127,7 +128,7 @@ async def incidents(request: Request) -> JSONResponse:
     since, limit = _since_and_limit(request)
     if ctx.engine is None:
         return _starting_up()
-    config = ctx.loaded.config
+    config = ctx.loaded.shown()
     now = ctx.clock()
     async with ctx.engine.connect() as connection:
         ids = [r.id for r in public_rows(await reads.live_monitors(connection), config)]

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from upwatch.engine.model import ShownState
 from upwatch.web import params
 from upwatch.web.context import AppContext
-from upwatch.web.pages_board import current_page, secrets_of
+from upwatch.web.pages_board import current_page
 from upwatch.web.render import Body, render, respond
 from upwatch.web.views import WINDOWS
 
@@ -87,9 +87,7 @@ class BadgeLayout:
 
 
 @lru_cache(maxsize=1024)
-def badge_body(
-    label: str, message: str, colour: str, secrets: frozenset[str] = frozenset()
-) -> Body:
+def badge_body(label: str, message: str, colour: str) -> Body:
     layout = BadgeLayout(
         label,
         message,
@@ -97,7 +95,7 @@ def badge_body(
         round(text_width(label)) + 10,
         round(text_width(message)) + 10,
     )
-    return Body.of(render("page/badge.svg.j2", b=layout), SVG, secrets)
+    return Body.of(render("page/badge.svg.j2", b=layout), SVG)
 
 
 def uptime_colour(value: float | None) -> str:
@@ -111,7 +109,7 @@ def uptime_colour(value: float | None) -> str:
 
 
 def _send(request: Request, label: str, message: str, colour: str, status: int = 200) -> Response:
-    body = badge_body(label[:MAX_LABEL], message, colour, secrets_of(request.app.state.ctx))
+    body = badge_body(label[:MAX_LABEL], message, colour)
     return respond(request, body, status=status, cache_seconds=60 if status == 200 else 0)
 
 

@@ -20,7 +20,7 @@ from upwatch.store import reads
 from upwatch.web.board import Board, IncidentView
 from upwatch.web.board_notes import incident_view
 from upwatch.web.context import AppContext
-from upwatch.web.pages_board import current_page, secrets_of
+from upwatch.web.pages_board import current_page
 from upwatch.web.pages_format import Clockface, duration
 from upwatch.web.render import Body, render, respond
 from upwatch.web.views import iso
@@ -91,7 +91,7 @@ async def atom_feed(request: Request) -> Response:
 
 async def _feed_body(ctx: AppContext) -> Body:
     page = await current_page(ctx)
-    config = ctx.loaded.config
+    config = ctx.loaded.shown()
 
     async def build() -> Body:
         assert ctx.engine is not None
@@ -100,6 +100,6 @@ async def _feed_body(ctx: AppContext) -> Body:
                 connection, monitor_ids=list(page.board.by_id), limit=FEED_LIMIT
             )
         text = render_feed(page.board, rows, config.status_page.public_url)
-        return Body.of(text, ATOM, secrets_of(ctx))
+        return Body.of(text, ATOM)
 
     return await ctx.pages.get(("feed", ctx.loaded.digest), build)

@@ -72,6 +72,8 @@ class MonitorCollector(Collector):
                 uptime_figures(incidents, excluded, measured_since(row), self.now),
                 self.source.open_incidents.get(row.id, 0),
             )
+            if (latency := self.source.latency.get(row.id)) is not None:
+                families.add_response_times(row.id, latency.percentiles())
             if (slo := self.source.slo.get(row.id)) is not None:
                 families.add_slo(row.id, slo)
         yield from families.all()
@@ -122,7 +124,7 @@ async def _exposition(ctx: AppContext, *, private: bool) -> bytes:
     runtime = runtime_counts(ctx)
     collector = MonitorCollector(
         source,
-        ctx.loaded.config,
+        ctx.loaded.shown(),
         now,
         include_private=private,
         runtime=runtime if private else runtime.anonymous(),

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upwatch.config.models import Config
 from upwatch.engine.slo import SloStatus
 from upwatch.store import reads
-from upwatch.web.slo_figures import slo_statuses
+from upwatch.store.slo_reads import slo_statuses
 from upwatch.web.views import History, load_history
 
 

@@ -19,7 +19,7 @@ from upwatch.web.badges import status_badge, uptime_badge
 from upwatch.web.context import AppContext
 from upwatch.web.feed import atom_feed
 from upwatch.web.metrics import metrics
-from upwatch.web.pages_board import current_page, favicon, page_values, secrets_of
+from upwatch.web.pages_board import current_page, favicon, page_values
 from upwatch.web.pages_monitor import monitor_body, range_of
 from upwatch.web.render import HTML, Body, render, respond
 
@@ -60,7 +60,7 @@ async def _monitor_page(request: Request, ctx: AppContext) -> Response:
     monitor = page.board.monitor(params.monitor_id(request) or "")
     if monitor is None:
         text = render("page/not_found.html.j2", **page_values(page.board, refresh=0))
-        return respond(request, Body.of(text, HTML, secrets_of(ctx)), status=404, cache_seconds=0)
+        return respond(request, Body.of(text, HTML), status=404, cache_seconds=0)
     range_key = range_of(request.query_params.getlist("range"))
     return respond(request, await monitor_body(ctx, page, monitor, range_key))
 
@@ -80,7 +80,7 @@ async def _guarded(
 
 
 def unavailable(ctx: AppContext, message: str) -> Response:
-    title = ctx.loaded.config.status_page.title
+    title = ctx.loaded.shown().status_page.title
     text = render(
         "page/unavailable.html.j2",
         title=title,
@@ -90,7 +90,7 @@ def unavailable(ctx: AppContext, message: str) -> Response:
         refresh=RETRY_SECONDS,
         message=message,
     )
-    body = Body.of(text, HTML, secrets_of(ctx))
+    body = Body.of(text, HTML)
     return Response(
         body.raw,
         status_code=503,

@@ -9,7 +9,6 @@ cached pages goes on while a thousand monitors are re-rendered.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,6 @@ from upwatch.web.render import HTML, Body, render
 from upwatch.web.status import json_bytes, status_document
 
 REFRESH_SECONDS = 60  # the page's meta refresh
-MIN_SECRET = 4
 _BANNER_ICONS = {
     "operational": "up",
     "degraded": "degraded",
@@ -49,13 +47,6 @@ class StatusPage:
     board: Board
     body: Body
     status_json: bytes  # GET /api/v1/status
-
-
-def secrets_of(ctx: AppContext) -> frozenset[str]:
-    """Values no page may print. Like the log scrubber, values under 4 characters are left
-    alone: replacing every "a" of a page would hide nothing and break the markup."""
-    found = ctx.loaded.secrets | ctx.settings.secrets()
-    return frozenset(s for s in found if len(s) >= MIN_SECRET)
 
 
 def favicon(overall: str) -> str:
@@ -86,15 +77,14 @@ async def current_page(ctx: AppContext) -> StatusPage:
         assert ctx.engine is not None
         now = ctx.clock()
         source = await fetch_board_source(ctx.engine, loaded.config, now)
-        return await asyncio.to_thread(render_status, source, loaded, secrets_of(ctx), now)
+        return await asyncio.to_thread(render_status, source, loaded, now)
 
     return await ctx.pages.get(("status", loaded.digest), build, ctx.state_version())
 
 
-def render_status(
-    source: BoardSource, loaded: LoadedConfig, secrets: Iterable[str], now: datetime
-) -> StatusPage:
-    board = build_board(source, loaded.config, now)
+def render_status(source: BoardSource, loaded: LoadedConfig, now: datetime) -> StatusPage:
+    config = loaded.shown()  # titles, announcements, windows: as they may be shown
+    board = build_board(source, config, now)
     text = render(
         "page/status.html.j2",
         **page_values(board),
@@ -102,5 +92,5 @@ def render_status(
         banner_icon=_BANNER_ICONS[board.banner.state],
         notice_words=NOTICE_WORDS,
     )
-    document = json_bytes(status_document(board, source, loaded.config))
-    return StatusPage(board, Body.of(text, HTML, secrets), document)
+    document = json_bytes(status_document(board, source, config))
+    return StatusPage(board, Body.of(text, HTML), document)

@@ -3,7 +3,7 @@ incidents. Its state and uptime come from the cached board, the chart from `roll
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,14 +14,15 @@ from upwatch.config.models import Config
 from upwatch.engine.model import ShownState
 from upwatch.store import reads
 from upwatch.store.rollups import hour_of
+from upwatch.store.slo_reads import slo_statuses
 from upwatch.web.api_models import SloFigures
 from upwatch.web.board import Board, MonitorView, NoticeView
 from upwatch.web.board_notes import incident_view
 from upwatch.web.charts import RANGE_WORDS, RANGES, response_chart
 from upwatch.web.context import AppContext
-from upwatch.web.pages_board import StatusPage, page_values, secrets_of
+from upwatch.web.pages_board import StatusPage, page_values
 from upwatch.web.render import HTML, Body, render
-from upwatch.web.slo_figures import slo_figures, slo_panel, slo_statuses
+from upwatch.web.slo_figures import slo_figures, slo_panel
 
 INCIDENT_LIMIT = 25
 OTHER_PAGES = 16  # the status page, the feed, /metrics and the like share the page cache
@@ -73,9 +74,8 @@ async def monitor_body(ctx: AppContext, page: StatusPage, m: MonitorView, range_
             m,
             data=data,
             range_key=range_key,
-            config=loaded.config,
+            config=loaded.shown(),
             now=now,
-            secrets=secrets_of(ctx),
         )
 
     ctx.pages.fit(len(RANGES) * page.board.monitor_count + OTHER_PAGES)
@@ -90,7 +90,6 @@ def render_monitor(
     range_key: str,
     config: Config,
     now: datetime,
-    secrets: Iterable[str],
 ) -> Body:
     show_urls = config.status_page.show_urls
     text = render(
@@ -107,7 +106,7 @@ def render_monitor(
         notices=_maintenance(m.id, board, now),
         slo=slo_panel(data.slo),
     )
-    return Body.of(text, HTML, secrets)
+    return Body.of(text, HTML)
 
 
 def _maintenance(monitor_id: str, board: Board, now: datetime) -> list[NoticeView]:

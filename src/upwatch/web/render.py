@@ -1,5 +1,8 @@
-"""Rendering public pages: one Jinja2 environment (autoescape on), and bodies that are compressed,
-tagged and redacted once when rendered, then served as bytes.
+"""Rendering public pages: one Jinja2 environment (autoescape on), and bodies that are compressed
+and tagged once when rendered, then served as bytes.
+
+Nothing here looks for secrets in the rendered text: what a template gets is already redacted
+(`LoadedConfig.shown()`, and names, targets and causes as they were stored), see config/shown.py.
 
 GZip happens here, once per rendering, not per request: a cached page is sent as the stored gzip
 bytes with `Content-Encoding` set (starlette's GZipMiddleware leaves such responses alone).
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -19,7 +21,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
 from starlette.responses import Response
 
-from upwatch.config.loader import redact
 from upwatch.web.pages_format import duration, milliseconds, percent
 
 MIN_GZIP_BYTES = 500
@@ -63,10 +64,8 @@ class Body:
     media_type: str
 
     @classmethod
-    def of(cls, text: str, media_type: str, secrets: Iterable[str] = ()) -> Body:
-        # A last line of defence: nothing that came from the environment leaves as page text.
-        secret_set = frozenset(secrets)
-        raw = (redact(text, secret_set) if secret_set else text).encode()
+    def of(cls, text: str, media_type: str) -> Body:
+        raw = text.encode()
         packed = gzip.compress(raw, compresslevel=6, mtime=0) if len(raw) >= MIN_GZIP_BYTES else b""
         etag = '"' + hashlib.blake2b(raw, digest_size=12).hexdigest() + '"'
         return cls(raw, packed, etag, media_type)

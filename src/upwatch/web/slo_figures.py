@@ -8,18 +8,10 @@ schedule is walked once for the longest window, then filtered per monitor.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.config.durations import format_duration
-from upwatch.config.models import Config, Slo
-from upwatch.engine.maintenance import MaintenanceSchedule
-from upwatch.engine.slo import SHOWN_BURN_WINDOWS, SloStatus, bad_intervals, slo_status
-from upwatch.engine.uptime import Interval
-from upwatch.store.slo_reads import SloHistory, slo_histories
+from upwatch.engine.slo import SHOWN_BURN_WINDOWS, SloStatus
 from upwatch.web.api_models import SloFigures
 from upwatch.web.pages_format import duration
 
@@ -37,29 +29,6 @@ class SloPanel:
     left_percent: str  # "88.04%" or "-11.57%"
     overspent: bool
     burn: list[tuple[str, str]]  # ("1 hour", "0.42×")
-
-
-async def slo_statuses(
-    connection: AsyncConnection, config: Config, monitor_ids: Sequence[str], now: datetime
-) -> dict[str, SloStatus]:
-    """Each of `monitor_ids` that has an `slo`, at `now`."""
-    wanted = set(monitor_ids)
-    slos: dict[str, Slo] = {
-        m.id: m.slo for m in config.monitors if m.id in wanted and m.slo is not None
-    }
-    if not slos:
-        return {}
-    start = now - max(s.window for s in slos.values())
-    histories = await slo_histories(connection, list(slos), start, now)
-    windows = MaintenanceSchedule.from_config(config).upcoming(start, now - start)
-    found = {}
-    for monitor_id, slo in slos.items():
-        history = histories.get(monitor_id, SloHistory())
-        excluded: list[Interval] = [(s, e or now) for s, e in history.excluded]
-        excluded += [(w.starts_at, w.ends_at) for w in windows if w.applies_to(monitor_id)]
-        bad = bad_intervals(history.incidents, excluded, now)
-        found[monitor_id] = slo_status(slo, bad, now)
-    return found
 
 
 def slo_figures(status: SloStatus | None) -> SloFigures | None:

@@ -18,9 +18,10 @@ from typing import Any
 import httpx
 
 from upwatch.config.models import WebhookChannel
+from upwatch.config.secrets import is_sensitive_header, url_credentials
 from upwatch.engine.payload import iso
 from upwatch.notify.channels.base import SendContext
-from upwatch.notify.channels.http import post, url_secrets
+from upwatch.notify.channels.http import post
 from upwatch.notify.message import Flapping, IncidentInfo, Message
 from upwatch.notify.outcome import Outcome
 
@@ -120,7 +121,9 @@ async def send(message: Message, channel: WebhookChannel, ctx: SendContext) -> O
 
 
 def secrets(channel: WebhookChannel) -> set[str]:
-    found = url_secrets(channel.url) | {v for v in channel.headers.values() if len(v) >= 8}
+    # The URL's credentials and sensitive headers only: `X-Team: platform` is not a secret.
+    found = set(url_credentials(channel.url))
+    found.update(v for k, v in channel.headers.items() if is_sensitive_header(k))
     if channel.secret:
         found.add(channel.secret)
     return found

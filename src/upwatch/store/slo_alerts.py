@@ -1,0 +1,118 @@
+"""SLO alert rows, and the check that opens, escalates and resolves them.
+
+`check` runs in the pipeline's transaction (so only the holder of a monitor's shard writes its
+alerts, and an alert and its messages commit together). It reads every open alert, computes the
+SLO of each monitor held, and moves each alert as its condition says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from upwatch.config.models import Config
+from upwatch.engine.context import policy_steps
+from upwatch.engine.model import EscalationProgress
+from upwatch.engine.slo import SloStatus
+from upwatch.engine.slo_alerts import SloAlert, due_notices, resolved_notices
+from upwatch.store.outbox import enqueue
+from upwatch.store.slo_reads import slo_statuses
+from upwatch.store.states import policy_json, policy_of
+from upwatch.store.tables import OUTBOX, SLO_ALERTS
+
+Opened = tuple[SloAlert, EscalationProgress]
+
+
+async def check(
+    connection: AsyncConnection, config: Config, held: Collection[str], now: datetime
+) -> None:
+    """Open, escalate and resolve the SLO alerts of the monitors in `held`."""
+    alerts = config.slo_alerts
+    if alerts is None:
+        return
+    opened = {(a.monitor_id, a.kind): (a, p) for a, p in await open_alerts(connection, held)}
+    with_slo = [m.id for m in config.monitors if m.id in held and m.slo is not None]
+    statuses = await slo_statuses(connection, config, with_slo, now)
+    wanted = {(m, kind) for m, status in statuses.items() for kind in status.conditions()}
+    for key in sorted(opened.keys() - wanted):
+        alert, _ = opened[key]
+        await resolve(connection, alert, statuses.get(alert.monitor_id), now)
+    policy = policy_steps(config, alerts.policy)
+    severity = {m.id: m.severity for m in config.monitors}
+    for monitor_id, kind in sorted(wanted - opened.keys()):
+        alert = SloAlert(monitor_id, kind, now, severity[monitor_id], alerts.policy, policy)
+        opened[(monitor_id, kind)] = (await insert(connection, alert), EscalationProgress())
+    for key in sorted(wanted):
+        alert, progress = opened[key]
+        notices, progress = due_notices(alert, progress, statuses[alert.monitor_id], now)
+        if notices:
+            await enqueue(connection, notices, now)
+            await save_progress(connection, alert, progress)
+
+
+async def open_alerts(connection: AsyncConnection, held: Collection[str]) -> list[Opened]:
+    """The open alerts of `held` monitors (all open alerts are read: they are few)."""
+    query = select(SLO_ALERTS).where(SLO_ALERTS.c.resolved_at.is_(None))
+    return [
+        (_alert(row), EscalationProgress.from_json(row.progress))
+        for row in await connection.execute(query)
+        if row.monitor_id in held
+    ]
+
+
+async def insert(connection: AsyncConnection, alert: SloAlert) -> SloAlert:
+    values = {
+        "monitor_id": alert.monitor_id,
+        "kind": alert.kind,
+        "opened_at": alert.opened_at,
+        "severity": alert.severity,
+        "policy_name": alert.policy_name,
+        "policy": policy_json(alert.policy),
+        "progress": EscalationProgress().to_json(),
+    }
+    result = await connection.execute(SLO_ALERTS.insert().returning(SLO_ALERTS.c.id), values)
+    return replace(alert, id=int(result.scalar_one()))
+
+
+async def save_progress(
+    connection: AsyncConnection, alert: SloAlert, progress: EscalationProgress
+) -> None:
+    statement = update(SLO_ALERTS).where(SLO_ALERTS.c.id == alert.id)
+    await connection.execute(statement, {"progress": progress.to_json()})
+
+
+async def resolve(
+    connection: AsyncConnection, alert: SloAlert, status: SloStatus | None, now: datetime
+) -> None:
+    """Close `alert`: cancel its steps not yet sent and tell every channel told anything."""
+    statement = update(SLO_ALERTS).where(SLO_ALERTS.c.id == alert.id)
+    await connection.execute(statement, {"resolved_at": now})
+    mine = OUTBOX.c.key.like(f"{alert.subject}:%")
+    cancel = update(OUTBOX).where(
+        mine,
+        OUTBOX.c.attempts == 0,
+        OUTBOX.c.delivered_at.is_(None),
+        OUTBOX.c.cancelled_at.is_(None),
+        or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
+    )
+    await connection.execute(cancel, {"cancelled_at": now})
+    query = select(OUTBOX.c.channel).where(mine, OUTBOX.c.cancelled_at.is_(None)).distinct()
+    told = [row.channel for row in await connection.execute(query)]
+    await enqueue(connection, resolved_notices(alert, told, status, now), now)
+
+
+def _alert(row: Any) -> SloAlert:
+    return SloAlert(
+        monitor_id=row.monitor_id,
+        kind=row.kind,
+        opened_at=row.opened_at,
+        severity=row.severity,
+        policy_name=row.policy_name,
+        policy=policy_of(row.policy),
+        id=row.id,
+    )

@@ -30,6 +30,7 @@ def _live_monitors() -> Any:
             STATES.c.last_status_code,
             STATES.c.open_incident_id,
             STATES.c.last_result_state,
+            STATES.c.flapping_since,
         )
         .join(STATES, STATES.c.monitor_id == MONITORS.c.id, isouter=True)
         .where(MONITORS.c.archived_at.is_(None))
@@ -147,6 +148,7 @@ def _monitors_with_latest_result() -> Any:
             STATES.c.last_result_at,
             STATES.c.last_result_state,
             STATES.c.last_status_code,
+            STATES.c.flapping_since,
             RESULTS.c.duration_ms,
             RESULTS.c.cert_expires_at,
         )

@@ -27,6 +27,7 @@ GREY, GREEN, LIME, YELLOW, RED, BLUE = "#9f9f9f", "#4c1", "#97ca00", "#dfb317", 
 STATE_COLOURS = {
     ShownState.UP: GREEN,
     ShownState.DEGRADED: YELLOW,
+    ShownState.FLAPPING: YELLOW,
     ShownState.DOWN: RED,
     ShownState.MAINTENANCE: BLUE,
     ShownState.PAUSED: GREY,

@@ -19,6 +19,7 @@ from upwatch.web.pages_format import Clockface
 STATE_WORDS = {
     ShownState.UP: "Operational",
     ShownState.DEGRADED: "Degraded",
+    ShownState.FLAPPING: "Flapping",
     ShownState.DOWN: "Down",
     ShownState.MAINTENANCE: "Maintenance",
     ShownState.PAUSED: "Paused",
@@ -75,6 +76,9 @@ class IncidentView:
     acknowledged_at: datetime | None
     duration_seconds: int
     cause: str | None
+    # Its pages are held while a monitor it depends on is down (which one stays private: the
+    # parent may not be public).
+    held_by_dependency: bool = False
 
 
 @dataclass(frozen=True, slots=True)

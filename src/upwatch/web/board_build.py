@@ -31,7 +31,7 @@ from upwatch.web.views import WINDOWS, History, overall_status, shown_cause
 
 NOTICE_HORIZON = timedelta(days=7)
 COLLAPSE_ABOVE = 40  # on pages with more monitors, groups with nothing wrong start collapsed
-_ATTENTION = (ShownState.DOWN, ShownState.DEGRADED, ShownState.MAINTENANCE)
+_ATTENTION = (ShownState.DOWN, ShownState.FLAPPING, ShownState.DEGRADED, ShownState.MAINTENANCE)
 _SEVERITY = (*_ATTENTION, ShownState.UP, ShownState.UNKNOWN, ShownState.PAUSED)
 
 
@@ -152,7 +152,12 @@ def shown_state(row: Row[Any], windows: Sequence[Window], now: datetime) -> Show
     with the monitor's maintenance windows already listed."""
     in_maintenance = any(w.covers(now) for w in windows)
     computed = ShownState(row.state or "unknown")
-    return shown(computed, paused=bool(row.paused), in_maintenance=in_maintenance)
+    return shown(
+        computed,
+        paused=bool(row.paused),
+        in_maintenance=in_maintenance,
+        flapping=getattr(row, "flapping_since", None) is not None,
+    )
 
 
 def groups(monitors: list[MonitorView]) -> list[GroupView]:
@@ -173,7 +178,7 @@ def worst_state(states: Sequence[ShownState]) -> ShownState:
 
 
 def group_summary(members: Sequence[MonitorView], worst: ShownState) -> str:
-    if worst in (ShownState.DOWN, ShownState.DEGRADED):
+    if worst in (ShownState.DOWN, ShownState.FLAPPING, ShownState.DEGRADED):
         count = Counter(m.state for m in members)[worst]
         return f"{count} of {len(members)} {STATE_WORDS[worst].lower()}"
     return STATE_WORDS[worst]

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from upwatch.config.models import Config
+from upwatch.engine.dependencies import held_parent
 from upwatch.engine.maintenance import EVERY_MONITOR, Window
 from upwatch.engine.model import ShownState
 from upwatch.web.board import Banner, DayHistory, IncidentView, MonitorView, NoticeView
@@ -58,7 +59,8 @@ def _detail(overall: str, monitors: Sequence[MonitorView], waiting: int) -> str:
         return f"Down: {names(down)}." + ("" if waiting else " Everything else is working.")
     if overall == "degraded":
         reachable = "" if waiting else " Everything is reachable."
-        return f"Slower or degraded: {names(having(ShownState.DEGRADED))}.{reachable}"
+        unsteady = having(ShownState.DEGRADED) + having(ShownState.FLAPPING)
+        return f"Slower, degraded or unsteady: {names(unsteady)}.{reachable}"
     if overall == "maintenance":
         return f"Planned work on {names(having(ShownState.MAINTENANCE))}."
     return _calm(overall, len(monitors), waiting)
@@ -88,6 +90,7 @@ def incident_view(row: Row[Any], show_urls: bool, now: datetime) -> IncidentView
         acknowledged_at=row.acknowledged_at,
         duration_seconds=max(0, int((end - row.started_at).total_seconds())),
         cause=cause,
+        held_by_dependency=held_parent(getattr(row, "held_by", None)) is not None,
     )
 
 

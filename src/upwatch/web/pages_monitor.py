@@ -32,6 +32,7 @@ _SINCE = {
     ShownState.UP: "Operational",
     ShownState.DOWN: "Down",
     ShownState.DEGRADED: "Degraded",
+    ShownState.FLAPPING: "Flapping",
 }
 
 

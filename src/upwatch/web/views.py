@@ -42,7 +42,12 @@ class History:
 def shown_state(row: Row[Any], schedule: MaintenanceSchedule, now: datetime) -> ShownState:
     in_maintenance = not row.paused and schedule.active(row.id, now) is not None
     computed = ShownState(row.state or "unknown")
-    return shown(computed, paused=bool(row.paused), in_maintenance=in_maintenance)
+    return shown(
+        computed,
+        paused=bool(row.paused),
+        in_maintenance=in_maintenance,
+        flapping=getattr(row, "flapping_since", None) is not None,
+    )
 
 
 def shown_cause(row: Row[Any], config: Config) -> str | None:
@@ -70,7 +75,7 @@ def overall_status(states: Sequence[ShownState]) -> str:
         return "major_outage"
     if down:
         return "partial_outage"
-    if ShownState.DEGRADED in known:
+    if ShownState.DEGRADED in known or ShownState.FLAPPING in known:
         return "degraded"
     if ShownState.MAINTENANCE in known:
         return "maintenance"

@@ -1,9 +1,10 @@
 """Factories for the store and API contract suites: configs, results at explicit times, and a
 running Pipeline + Evaluator on the test database with a clock the test moves by hand.
 
-`Harness` does what the monitoring service does around the pipeline (reconcile, take, apply the
-lifecycle, evaluate batches) without the prober or the scheduler: tests submit `ProbeResult`s with
-their own `checked_at`, set the clock, flush, and read rows back. Nothing sleeps.
+`Harness` runs the monitoring service's own data path (its `Holdings` reconcile, reload and take;
+the pipeline evaluates batches) without the prober, the scheduler or the coordinator, holding
+every shard: tests submit `ProbeResult`s with their own `checked_at`, set the clock, flush, and
+read rows back. Nothing sleeps.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from upwatch.engine.phase import SHARDS
 from upwatch.probes.result import ProbeResult, ProbeState
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
+from upwatch.runtime.holdings import Holdings
 from upwatch.runtime.pipeline import Observation, Pipeline, checkin_observation
 from upwatch.runtime.server import HttpServer
-from upwatch.runtime.service import load_held, record_config
 from upwatch.runtime.settings import Settings
 from upwatch.store.checkins import HandedCheckin
 from upwatch.store.tables import INCIDENTS, MONITORS, OUTBOX, PERIODS, RESULTS, STATES
@@ -157,6 +158,7 @@ class Harness:
         self.batch_size = 5_000
         self.evaluator = Evaluator(loaded)
         self.pipeline = self._pipeline()
+        self.holdings = self._holdings()
 
     def _pipeline(self) -> Pipeline:
         return Pipeline(
@@ -169,31 +171,32 @@ class Harness:
 
     async def start(self, now: datetime | None = None) -> None:
         """What a (re)started service does: reconcile and take every configured monitor."""
-        await self._reconcile(self.loaded, now)
+        self._set(now)
+        await self.holdings.reconcile(self.loaded)
 
     async def reload(self, loaded: LoadedConfig, now: datetime | None = None) -> None:
         """SIGHUP with a new config: flush, reconcile, take what is new, switch the config."""
-        await self.flush(now)
-        await self._reconcile(loaded, now)
-        self.evaluator.set_config(loaded)
+        self._set(now)
+        await self.holdings.reload(loaded)
         self.loaded = loaded
 
     async def restart(self, now: datetime | None = None) -> None:
         """A new process: a fresh Evaluator and Pipeline, resuming from the database alone."""
         self.evaluator = Evaluator(self.loaded)
         self.pipeline = self._pipeline()
+        self.holdings = self._holdings()
         await self.start(now)
 
-    async def _reconcile(self, loaded: LoadedConfig, now: datetime | None) -> None:
-        when = self._set(now)
-        async with self.engine.begin() as connection:
-            await record_config(connection, loaded, "test", when)
-            monitor_ids = [m.id for m in loaded.config.monitors]
-            archived = await load_held(
-                connection, self.evaluator, monitor_ids, set(range(SHARDS)), when
-            )
-        self.evaluator.commit()
-        self.evaluator.release(archived)
+    def _holdings(self) -> Holdings:
+        return Holdings(
+            self.engine,
+            self.pipeline,
+            self.evaluator,
+            self.loaded,
+            instance="test",
+            clock=self.clock,
+            held=lambda: set(range(SHARDS)),
+        )
 
     def _set(self, now: datetime | None) -> datetime:
         if now is not None:

@@ -23,7 +23,7 @@ from tests.store_helpers import (
     state,
 )
 from upwatch.config.loader import LoadedConfig
-from upwatch.runtime.service import record_config
+from upwatch.runtime.holdings import record_config
 
 API = http("api", escalation="critical")
 OPENED = ("incident.opened", "team-slack")

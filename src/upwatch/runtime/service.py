@@ -12,10 +12,9 @@ re-announces an open incident.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,26 +22,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.config.models import MonitorBase
-from upwatch.engine.phase import in_shards, shard_of
+from upwatch.engine.phase import shard_of
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult
-from upwatch.runtime.coordination import UNREACHABLE, Coordinator, Generation
+from upwatch.runtime.coordination import UNREACHABLE, Coordinator
 from upwatch.runtime.database_errors import is_contention
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
+from upwatch.runtime.holdings import Holdings
 from upwatch.runtime.load import ScheduleLoad
 from upwatch.runtime.locks import shard_locks
 from upwatch.runtime.pipeline import Observation, Pipeline, checkin_observation
 from upwatch.runtime.scheduler import ProbeScheduler
 from upwatch.store.checkins import HandedCheckin
-from upwatch.store.generations import record_generation
-from upwatch.store.monitors import Reconciled, archived_with_open_incident, lifecycles, reconcile
 from upwatch.store.retention import prune
 
 log = structlog.get_logger("upwatch.service")
-T = TypeVar("T")
-# Work in a transaction that loads monitors: its result, and the archived monitors it resolved.
-Loading = Callable[[AsyncConnection], Awaitable[tuple[T, list[str]]]]
 PRUNE_EVERY = timedelta(minutes=10)
 PRUNE_BREATH = 0.05  # seconds between two batches of deletes
 
@@ -70,6 +65,15 @@ class MonitoringService:
         self.pipeline = Pipeline(engine, self.evaluator, clock, gate=self._owning)
         self.scheduler = ProbeScheduler(
             self.prober, self._submit, clock=clock, admit=self.pipeline.room
+        )
+        self.holdings = Holdings(
+            engine,
+            self.pipeline,
+            self.evaluator,
+            loaded,
+            instance=instance,
+            clock=clock,
+            held=lambda: self.held,
         )
         self.coordinator: Coordinator | None = None
         self.stop_event = asyncio.Event()
@@ -104,7 +108,7 @@ class MonitoringService:
     # ---- start and reload -------------------------------------------------------------------
 
     async def start(self) -> None:
-        generation = await self._reconcile(self.loaded)
+        generation = await self.holdings.reconcile(self.loaded)
         self.scheduler.add_ticker(self.health.tick, timedelta(seconds=1))
         self.scheduler.start([])
         self.flusher = asyncio.create_task(self.pipeline.run(self.stop_event))
@@ -124,71 +128,26 @@ class MonitoringService:
 
     async def reload(self, loaded: LoadedConfig) -> None:
         """Apply a new config (SIGHUP): same ids keep their history and state."""
-        await self.pipeline.flush()  # judge what was probed under the old config first
-        generation = await self._reconcile(loaded)
-        self.evaluator.set_config(loaded)
+        generation = await self.holdings.reload(loaded)
         self.loaded = loaded
         if self.coordinator is not None:
             self.coordinator.adopt(generation)
-        self.scheduler.sync(self._owned(), failing=self.evaluator.failing())
-
-    async def _reconcile(self, loaded: LoadedConfig) -> Generation:
-        """Write the config's monitors and record its generation; then bring the monitors this
-        instance holds up to date (new ones loaded, paused or removed ones resolved)."""
-
-        async def record(
-            connection: AsyncConnection,
-        ) -> tuple[tuple[Generation, Reconciled], list[str]]:
-            recorded = await record_config(connection, loaded, self.instance, self.clock())
-            return recorded, await self._load(connection, loaded.config.monitors, self.held)
-
-        generation, changes = await self._in_transaction(record)
-        _report(changes)
-        return generation
-
-    async def _in_transaction(self, work: Loading[T]) -> T:
-        """`work` in one transaction, under the pipeline's lock: what it stages in the evaluator
-        becomes its state when the transaction commits, and is dropped if it fails. The archived
-        monitors it returns were loaded only to be resolved: let go once committed."""
-        async with self.pipeline.lock:
-            try:
-                async with self.engine.begin() as connection:
-                    done, archived = await work(connection)
-            except BaseException:
-                self.evaluator.rollback()  # nothing staged may leak into the next flush
-                raise
-            self.evaluator.commit()
-            self.evaluator.release(archived)
-        return done
-
-    async def _load(
-        self, connection: AsyncConnection, monitors: Iterable[MonitorBase], shards: set[int]
-    ) -> list[str]:
-        monitor_ids = [m.id for m in in_shards(monitors, shards)]
-        return await load_held(connection, self.evaluator, monitor_ids, shards, self.clock())
+        self.scheduler.sync(self.holdings.owned(), failing=self.evaluator.failing())
 
     # ---- shards -----------------------------------------------------------------------------
-
-    def _owned(self) -> list[MonitorBase]:
-        return in_shards(self.loaded.config.monitors, self.held)
 
     async def _gain(self, shards: set[int]) -> None:
         # Under the pipeline's lock, so a reload cannot change the config meanwhile. If loading
         # fails, the coordinator gives the shards back, which releases whatever was loaded.
-        async def load(connection: AsyncConnection) -> tuple[int, list[str]]:
-            monitors = self.loaded.config.monitors
-            archived = await self._load(connection, monitors, shards)
-            return len(in_shards(monitors, shards)), archived
-
-        count = await self._in_transaction(load)
-        self.scheduler.sync(self._owned(), failing=self.evaluator.failing())
+        count = await self.holdings.take(shards)
+        self.scheduler.sync(self.holdings.owned(), failing=self.evaluator.failing())
         log.info("shards taken", shards=sorted(shards), monitors=count, held=len(self.held))
 
     async def _lose(self, shards: set[int], forced: bool) -> None:
         """Stop probing `shards`; judge what was probed if they were given back (not taken
         away, when another instance may already judge them), then forget their states."""
         if not self.scheduler.stopping:
-            self.scheduler.sync(self._owned())
+            self.scheduler.sync(self.holdings.owned())
         if not forced:
             try:
                 await self.pipeline.flush()
@@ -245,52 +204,6 @@ class MonitoringService:
                 await coordinator.leave()
         except UNREACHABLE as exc:  # leases expire, locks drop with us (TimeoutError included)
             log.warning("could not release shards at exit", error=type(exc).__name__)
-
-
-async def record_config(
-    connection: AsyncConnection, loaded: LoadedConfig, instance: str, now: datetime
-) -> tuple[Generation, Reconciled]:
-    """Record a generation of `loaded` and write its monitors (same id = same history)."""
-    config = loaded.config
-    generation_id = await record_generation(
-        connection, loaded.digest, instance, len(config.monitors), now
-    )
-    changes = await reconcile(
-        connection, config, now, redact=loaded.redact, generation=generation_id
-    )
-    return Generation(generation_id, loaded.digest), changes
-
-
-async def load_held(
-    connection: AsyncConnection,
-    evaluator: Evaluator,
-    monitor_ids: list[str],
-    shards: set[int],
-    now: datetime,
-) -> list[str]:
-    """Have `evaluator` judge `monitor_ids` (of `shards`) from now on, resuming from the
-    database and catching up on pausing and archiving; also the archived monitors of `shards`
-    whose incident is still open, which are resolved here and returned (to be released once
-    committed)."""
-    if not shards:
-        return []
-    archived = [m for m in await archived_with_open_incident(connection) if shard_of(m) in shards]
-    wanted = [*monitor_ids, *archived]
-    await evaluator.take(connection, [m for m in wanted if m not in evaluator.states])
-    await evaluator.catch_up(connection, await lifecycles(connection, wanted), now)
-    return archived
-
-
-def _report(changes: Reconciled) -> None:
-    if changes.created or changes.archived or changes.paused or changes.resumed:
-        log.info(
-            "monitors reconciled",
-            created=len(changes.created),
-            archived=len(changes.archived),
-            paused=len(changes.paused),
-            resumed=len(changes.resumed),
-            restored=len(changes.restored),
-        )
 
 
 async def _finish(task: asyncio.Task[None], seconds: float) -> bool:

@@ -32,3 +32,22 @@ def test_credentials_written_literally_are_secrets_too(tmp_path: Path) -> None:
     )
     assert "literal" not in loaded.redact(text)
     assert "api" in loaded.redact("monitor api is down")  # ordinary words survive
+
+
+def test_the_status_page_address_from_a_variable_stays_a_working_link(tmp_path: Path) -> None:
+    # On Railway the address is ${RAILWAY_PUBLIC_DOMAIN}: it is the link in every message, so
+    # it is published, not a secret; other variables still are.
+    path = tmp_path / "monitors.yaml"
+    path.write_text(
+        "version: 1\n"
+        "status_page: {public_url: 'https://${DOMAIN}'}\n"
+        "monitors:\n"
+        "  - {id: api, name: API, url: 'https://api.test/', headers: {X-Key: '${KEY}'}}\n"
+    )
+
+    loaded = load_config(str(path), environ={"DOMAIN": "status.acme.test", "KEY": "k3y-value"})
+
+    assert loaded.redact("see https://status.acme.test/ack/1") == (
+        "see https://status.acme.test/ack/1"
+    )
+    assert "k3y-value" not in loaded.redact("X-Key: k3y-value")

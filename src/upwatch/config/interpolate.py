@@ -68,9 +68,15 @@ class _Interpolator:
 
     def secret(self, value: str, path: Path) -> str:
         self.result.secret_paths.add(path)
-        if value:
+        if value and path not in PUBLISHED:
             self.result.secrets.add(value)
         return value
+
+
+# Values published by their nature even when they come from a variable: the status page's own
+# address is the link in every message (on Railway it is `${RAILWAY_PUBLIC_DOMAIN}`), and
+# starring it would break every acknowledge and status page link.
+PUBLISHED: frozenset[Path] = frozenset({("status_page", "public_url")})
 
 
 def _bad_reference(inner: str | None) -> str:

@@ -201,7 +201,7 @@ def _acknowledged_now(ctx: AppContext, subject: AckSubject, told: list[str]) -> 
 
 
 def _name(ctx: AppContext, subject: AckSubject) -> str:
-    monitor = ctx.loaded.config.monitor(subject.incident.monitor_id)
+    monitor = ctx.loaded.shown().monitor(subject.incident.monitor_id)
     if monitor is not None:
         return monitor.name
     return subject.monitor_name or subject.incident.monitor_id
@@ -224,5 +224,5 @@ def _facts(ctx: AppContext, subject: AckSubject) -> tuple[tuple[str, str], ...]:
 
 
 def _status_link(ctx: AppContext, monitor_id: str) -> str:
-    monitor = ctx.loaded.config.monitor(monitor_id)
+    monitor = ctx.loaded.shown().monitor(monitor_id)
     return f"/monitors/{monitor_id}" if monitor is not None and monitor.public else "/"

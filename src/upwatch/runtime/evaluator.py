@@ -41,7 +41,7 @@ from upwatch.store.states import Loaded, latest_result_states, load_states, save
 
 log = structlog.get_logger("upwatch.evaluator")
 # How often SLO alerts are checked: well within the 5-minute short window of the fast burn rule.
-SLO_EVERY = timedelta(seconds=30)
+SLO_EVERY = timedelta(seconds=10)
 
 
 def cert_expiring(monitor: MonitorBase, result: ProbeResult) -> bool:

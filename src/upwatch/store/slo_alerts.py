@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +26,7 @@ from upwatch.store.slo_reads import slo_statuses
 from upwatch.store.states import policy_json, policy_of
 from upwatch.store.tables import OUTBOX, SLO_ALERTS
 
+log = structlog.get_logger("upwatch.slo")
 Opened = tuple[SloAlert, EscalationProgress]
 
 
@@ -42,17 +44,20 @@ async def check(
     for key in sorted(opened.keys() - wanted):
         alert, _ = opened[key]
         await resolve(connection, alert, statuses.get(alert.monitor_id), now)
+        log.info("slo alert resolved", monitor=alert.monitor_id, kind=alert.kind)
     policy = policy_steps(config, alerts.policy)
     severity = {m.id: m.severity for m in config.monitors}
     for monitor_id, kind in sorted(wanted - opened.keys()):
         alert = SloAlert(monitor_id, kind, now, severity[monitor_id], alerts.policy, policy)
         opened[(monitor_id, kind)] = (await insert(connection, alert), EscalationProgress())
+        log.warning("slo alert opened", monitor=monitor_id, kind=kind)
     for key in sorted(wanted):
         alert, progress = opened[key]
         notices, progress = due_notices(alert, progress, statuses[alert.monitor_id], now)
         if notices:
             await enqueue(connection, notices, now)
             await save_progress(connection, alert, progress)
+    log.debug("slo alerts checked", monitors=len(with_slo), open=len(wanted))
 
 
 async def open_alerts(connection: AsyncConnection, held: Collection[str]) -> list[Opened]:

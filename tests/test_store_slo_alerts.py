@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.page_data import client
 from tests.store_helpers import (
     ESCALATIONS,
     MakeHarness,
@@ -21,8 +23,13 @@ from tests.store_helpers import (
     up,
 )
 from upwatch.config.loader import LoadedConfig
+from upwatch.notify.compose import compose
+from upwatch.notify.render import Renderer
+from upwatch.runtime.settings import Settings
+from upwatch.store.deliveries import load
 from upwatch.store.tables import OUTBOX, SLO_ALERTS
 
+SECRET = "slo-ack-secret"
 SLO_POLICY = {"slo-burn": [{"after": "0s", "notify": ["team-slack"]}]}
 
 
@@ -85,3 +92,44 @@ async def test_without_slo_alerts_the_slo_is_shown_and_nothing_is_sent(
     assert await rows(engine, SLO_ALERTS) == []
     assert not [r for r in await outbox(engine) if r.event.startswith("slo.")]
     assert at(seconds=300) - at() == timedelta(minutes=5)
+
+
+async def test_the_link_in_an_slo_alert_acknowledges_it_and_its_reminders_stop(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    loaded = config(
+        http("api", failure_threshold=1, slo={"target": "99.9%", "window": "1d"}),
+        escalations={
+            **ESCALATIONS,
+            "slo-burn": [{"after": "0s", "notify": ["team-slack"], "repeat_every": "1m"}],
+        },
+        slo_alerts={"policy": "slo-burn"},
+        status_page={"public_url": "https://status.acme.test"},
+    )
+    harness = await make_harness(loaded)
+    for second in range(0, 130, 10):  # fast burn at 60 s, its first reminder at 120 s
+        await harness.feed("api", down(at(seconds=second)))
+        await mark_delivered(engine, at(seconds=second))
+    [first, reminder] = await outbox(engine, OUTBOX.c.event == "slo.burn_fast")
+    assert (first.repeat, reminder.repeat) == (0, 1)
+
+    async with engine.connect() as connection:
+        delivery = await load(connection, first.id)
+    assert delivery is not None
+    message = compose(delivery, loaded, (), SECRET)
+    assert message.ack_url is not None
+    assert "Acknowledge" in Renderer().text(message)
+    path = urlsplit(message.ack_url).path
+    settings = Settings.from_env({"UPWATCH_INSTANCE": "test", "UPWATCH_SECRET_KEY": SECRET})
+    async with client(harness, settings=settings) as c:
+        page = await c.get(path)
+        assert page.status_code == 200
+        assert "Error budget burning fast" in page.text
+        assert (await c.post(path)).status_code == 200
+        assert (await c.post(path)).status_code == 409  # once
+
+    for second in range(130, 400, 10):  # still burning: no reminder after the acknowledgement
+        await harness.feed("api", down(at(seconds=second)))
+    assert len(await outbox(engine, OUTBOX.c.event == "slo.burn_fast")) == 2
+    [alert] = [a for a in await rows(engine, SLO_ALERTS) if a.kind == "slo.burn_fast"]
+    assert alert.acknowledged_at is not None

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("severity", sa.String(16), nullable=False),
         sa.Column("policy_name", sa.String(64), nullable=True),
         sa.Column("policy", sa.JSON(), nullable=True),

@@ -30,6 +30,7 @@ class SloAlert:
     policy_name: str | None
     policy: tuple[PolicyStep, ...]
     id: int | None = None
+    acknowledged_at: datetime | None = None  # stops its steps and reminders
 
     @property
     def subject(self) -> str:
@@ -50,6 +51,7 @@ def due_notices(
         policy_name=alert.policy_name,
         policy=alert.policy,
         severity=alert.severity,
+        acknowledged_at=alert.acknowledged_at,
     )
     due, progress = escalation.due_notices(as_incident, progress, now, in_maintenance=False)
     data = slo_data(alert, status)

@@ -13,7 +13,13 @@ from datetime import datetime
 from upwatch.config.loader import LoadedConfig
 from upwatch.engine.model import EventType
 from upwatch.notify.links import ack_url, status_page_url
-from upwatch.notify.message import Message, MonitorInfo, message_from_payload, wants_ack_link
+from upwatch.notify.message import (
+    Message,
+    MonitorInfo,
+    message_from_payload,
+    slo_alert_id,
+    wants_ack_link,
+)
 from upwatch.store.deliveries import Delivery
 
 
@@ -53,6 +59,10 @@ def compose(
     if wants_ack_link(message) and message.incident is not None:
         # Valid a week from the event, so every retry of one message carries the same link.
         link = ack_url(public_url, secret_key, message.incident.id, delivery.event_at)
+        message = replace(message, ack_url=link)
+    alert = slo_alert_id(message)
+    if alert is not None:
+        link = ack_url(public_url, secret_key, alert, delivery.event_at, slo=True)
         message = replace(message, ack_url=link)
     return message
 

@@ -301,6 +301,15 @@ def message_from_payload(
     )
 
 
+def slo_alert_id(message: Message) -> int | None:
+    """The SLO alert a firing SLO message asks to acknowledge (its key is `slo:<id>:...`)."""
+    if message.event not in SLO_EVENTS or message.event is EventType.SLO_RESOLVED:
+        return None
+    subject, _, rest = message.key.partition(":")
+    alert = rest.partition(":")[0]
+    return int(alert) if subject == "slo" and alert.isascii() and alert.isdigit() else None
+
+
 def wants_ack_link(message: Message) -> bool:
     """Whether the message asks someone to acknowledge an incident that was open and
     unacknowledged when the event happened."""

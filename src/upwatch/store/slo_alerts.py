@@ -91,21 +91,45 @@ async def save_progress(
     await connection.execute(statement, {"progress": progress.to_json()})
 
 
-async def resolve(
-    connection: AsyncConnection, alert: SloAlert, status: SloStatus | None, now: datetime
-) -> None:
-    """Close `alert`: cancel its steps not yet sent and tell every channel told anything."""
-    statement = update(SLO_ALERTS).where(SLO_ALERTS.c.id == alert.id)
-    await connection.execute(statement, {"resolved_at": now})
-    mine = OUTBOX.c.key.like(f"{alert.subject}:%")
+async def find(connection: AsyncConnection, alert_id: int) -> tuple[SloAlert, Any] | None:
+    """An alert by id, with its row (for `resolved_at`), for the acknowledge page."""
+    row = (await connection.execute(select(SLO_ALERTS).where(SLO_ALERTS.c.id == alert_id))).first()
+    return None if row is None else (_alert(row), row)
+
+
+async def acknowledge(connection: AsyncConnection, alert: SloAlert, now: datetime) -> bool:
+    """Acknowledge an open alert once: its steps and reminders not yet sent are cancelled."""
+    statement = update(SLO_ALERTS).where(
+        SLO_ALERTS.c.id == alert.id,
+        SLO_ALERTS.c.resolved_at.is_(None),
+        SLO_ALERTS.c.acknowledged_at.is_(None),
+    )
+    if (await connection.execute(statement, {"acknowledged_at": now})).rowcount != 1:
+        return False
+    await _cancel_unsent(connection, alert, now)
+    return True
+
+
+async def _cancel_unsent(connection: AsyncConnection, alert: SloAlert, now: datetime) -> None:
     cancel = update(OUTBOX).where(
-        mine,
+        OUTBOX.c.key.like(f"{alert.subject}:%"),
+        OUTBOX.c.event != "slo.resolved",
         OUTBOX.c.attempts == 0,
         OUTBOX.c.delivered_at.is_(None),
         OUTBOX.c.cancelled_at.is_(None),
         or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
     )
     await connection.execute(cancel, {"cancelled_at": now})
+
+
+async def resolve(
+    connection: AsyncConnection, alert: SloAlert, status: SloStatus | None, now: datetime
+) -> None:
+    """Close `alert`: cancel its steps not yet sent and tell every channel told anything."""
+    statement = update(SLO_ALERTS).where(SLO_ALERTS.c.id == alert.id)
+    await connection.execute(statement, {"resolved_at": now})
+    await _cancel_unsent(connection, alert, now)
+    mine = OUTBOX.c.key.like(f"{alert.subject}:%")
     query = select(OUTBOX.c.channel).where(mine, OUTBOX.c.cancelled_at.is_(None)).distinct()
     told = [row.channel for row in await connection.execute(query)]
     await enqueue(connection, resolved_notices(alert, told, status, now), now)
@@ -120,4 +144,5 @@ def _alert(row: Any) -> SloAlert:
         policy_name=row.policy_name,
         policy=policy_of(row.policy),
         id=row.id,
+        acknowledged_at=row.acknowledged_at,
     )

@@ -234,6 +234,7 @@ class SloAlertRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     opened_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]  # stops its steps and reminders
     severity: Mapped[str] = mapped_column(String(16))
     policy_name: Mapped[str | None] = mapped_column(String(64))
     policy: Mapped[list[Any] | None]  # snapshot of the steps when opened

@@ -12,16 +12,19 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import structlog
 from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from upwatch.notify.links import ACK_VALID_FOR, TokenProblem, check_ack_token
+from upwatch.engine.slo_alerts import SloAlert
+from upwatch.notify.links import ACK_VALID_FOR, AckCheck, TokenProblem, check_ack_token
 from upwatch.notify.render import environment, shipped_dir
 from upwatch.notify.text import duration, utc
 from upwatch.store import incident_effects as effects
+from upwatch.store import slo_alerts
 from upwatch.store.acks import AckSubject, ack_subject
 from upwatch.web.context import AppContext
 
@@ -104,14 +107,18 @@ async def ack(request: Request) -> HTMLResponse:
         return _html(checked)
     if ctx.engine is None:
         return _html(STARTING)
-    if request.method == "POST":
-        return _html(await _acknowledge(ctx, checked))
+    assert checked.incident_id is not None
+    posted = request.method == "POST"
+    if checked.slo:
+        return _html(await _slo_alert(ctx, checked.incident_id, posted=posted))
+    if posted:
+        return _html(await _acknowledge(ctx, checked.incident_id))
     async with ctx.engine.connect() as connection:
-        subject = await ack_subject(connection, checked)
+        subject = await ack_subject(connection, checked.incident_id)
     return _html(_describe(ctx, subject, posted=False))
 
 
-def _check_token(ctx: AppContext, token: str) -> int | Page:
+def _check_token(ctx: AppContext, token: str) -> AckCheck | Page:
     secret_key = ctx.settings.secret_key
     if secret_key is None:
         return TURNED_OFF
@@ -120,7 +127,7 @@ def _check_token(ctx: AppContext, token: str) -> int | Page:
         return _expired(checked.expires_at)
     if checked.problem is not None or checked.incident_id is None:
         return INVALID
-    return checked.incident_id
+    return checked
 
 
 def _expired(expires_at: datetime) -> Page:
@@ -154,6 +161,48 @@ async def _acknowledge(ctx: AppContext, incident_id: int) -> Page:
         told=len(done.told),
     )
     return _acknowledged_now(ctx, replace(subject, incident=done.incident), list(done.told))
+
+
+async def _slo_alert(ctx: AppContext, alert_id: int, *, posted: bool) -> Page:
+    """The SLO alert a link names; POST acknowledges it (its reminders stop)."""
+    assert ctx.engine is not None
+    now = ctx.clock()
+    async with ctx.engine.begin() as connection:
+        found = await slo_alerts.find(connection, alert_id)
+        if found is None:
+            return NOT_FOUND
+        alert, row = found
+        done = posted and await slo_alerts.acknowledge(connection, alert, now)
+    if done:
+        log.info("slo alert acknowledged", alert=alert_id, monitor=alert.monitor_id)
+    return _slo_page(ctx, alert, row, posted=posted, done=done)
+
+
+def _slo_page(ctx: AppContext, alert: SloAlert, row: Any, *, posted: bool, done: bool) -> Page:
+    monitor = ctx.loaded.shown().monitor(alert.monitor_id)
+    name = alert.monitor_id if monitor is None else monitor.name
+    words = SLO_WORDS.get(alert.kind, alert.kind)
+    facts = (("Monitor", name), ("Alert", words), ("Since", utc(alert.opened_at)))
+    link = _status_link(ctx, alert.monitor_id)
+    late = 409 if posted else 200
+    if row.resolved_at is not None:
+        said = f"The alert on {name} cleared {utc(row.resolved_at)}: nothing left to acknowledge."
+        return Page(late, "ok", "Already cleared", (said,), facts, status_page_url=link)
+    if done:
+        said = f"Reminders about this alert on {name} have stopped."
+        return Page(200, "ok", "Acknowledged", (said,), facts, status_page_url=link)
+    if row.acknowledged_at is not None or posted:
+        said = f"It was acknowledged {utc(row.acknowledged_at or ctx.clock())}."
+        return Page(late, "ok", "Already acknowledged", (said,), facts, status_page_url=link)
+    said = "Acknowledge to stop the reminders; the alert clears by itself when the SLO recovers."
+    return Page(200, "down", f"{name}: {words}", (said,), facts, form=True, status_page_url=link)
+
+
+SLO_WORDS = {
+    "slo.burn_fast": "Error budget burning fast",
+    "slo.burn_slow": "Error budget burning",
+    "slo.exhausted": "Error budget used up",
+}
 
 
 def _describe(ctx: AppContext, subject: AckSubject | None, *, posted: bool) -> Page:

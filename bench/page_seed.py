@@ -20,7 +20,8 @@ from upwatch.config.loader import LoadedConfig, parse_config
 from upwatch.store.database import create_engine, database_url
 from upwatch.store.migrate import migrate
 from upwatch.store.monitors import reconcile
-from upwatch.store.rollups import BUCKETS, Rollup, day_of, hour_of
+from upwatch.store.rollups import Rollup, day_of, hour_of
+from upwatch.store.sketch import dumps
 from upwatch.store.tables import DAILY, HOURLY, INCIDENTS, MONITORS, RESULTS, STATES
 
 GROUP_SIZE = 50
@@ -61,8 +62,18 @@ def _latency(rng: random.Random) -> Rollup:
     return rollup
 
 
+def _scaled_sketch(r: Rollup, scale: int) -> str | None:
+    """The rollup's sketch as stored, every count multiplied by `scale`."""
+    text = dumps(r.sketch)
+    if text is None:
+        return None
+    stored = json.loads(text)
+    stored["counts"] = [count * scale for count in stored["counts"]]
+    stored["zero"] *= scale
+    return json.dumps(stored, separators=(",", ":"))
+
+
 def _rollup_row(monitor_id: str, bucket: datetime, r: Rollup, scale: int) -> dict[str, Any]:
-    hist = [c * scale for c in r.hist]
     return {
         "monitor_id": monitor_id,
         "bucket": bucket,
@@ -71,9 +82,7 @@ def _rollup_row(monitor_id: str, bucket: datetime, r: Rollup, scale: int) -> dic
         "degraded": 0,
         "downtime_seconds": 0.0,
         "latency_sum_ms": r.latency_sum_ms * scale,
-        "latency_hist": hist if len(hist) == BUCKETS else None,
-        "p50_ms": r.percentile(0.5),
-        "p95_ms": r.percentile(0.95),
+        "latency_sketch": _scaled_sketch(r, scale),
     }
 
 

@@ -107,7 +107,7 @@ async def test_the_status_document_has_exactly_the_documented_keys_and_types(
         for item in group["monitors"]:
             assert set(item) == MONITOR_KEYS
             assert set(item["uptime"]) == {"24h", "7d", "30d", "90d"}
-            assert set(item["response_time_ms"]) == {"p50", "p95"}
+            assert set(item["response_time_ms"]) == {"p50", "p95", "p99"}
     api = monitors_of(document)["api"]
     assert api == {
         "id": "api",
@@ -118,7 +118,7 @@ async def test_the_status_document_has_exactly_the_documented_keys_and_types(
         "cause": "expected status 200, got 503",
         "last_checked_at": "2026-11-22T08:03:00Z",
         "uptime": {"24h": 0.0, "7d": 0.0, "30d": 0.0, "90d": 0.0},
-        "response_time_ms": {"p50": 30, "p95": 30},
+        "response_time_ms": {"p50": 30, "p95": 30, "p99": 30},
     }
     [incident] = document["incidents"]
     assert set(incident) == INCIDENT_KEYS
@@ -155,7 +155,7 @@ async def test_a_monitor_without_results_shows_nulls_rather_than_leaving_keys_ou
         "cause": None,
         "last_checked_at": None,
         "uptime": {"24h": None, "7d": None, "30d": None, "90d": None},
-        "response_time_ms": {"p50": None, "p95": None},
+        "response_time_ms": {"p50": None, "p95": None, "p99": None},
     }
     assert (document["status"], document["incidents"]) == ("unknown", [])
     assert (document["announcements"], document["maintenance"]) == ([], [])
@@ -415,11 +415,11 @@ async def test_uptime_leaves_out_time_before_the_first_result_paused_and_in_main
     assert uptime["90d"] == 97.77
 
 
-async def test_response_times_are_the_p50_and_p95_of_the_last_day(
+async def test_response_times_are_the_nearest_rank_p50_p95_and_p99_of_the_last_day(
     engine: AsyncEngine, make_harness: MakeHarness, make_client: MakeClient
 ) -> None:
     harness = await make_harness(config(http("api")))
-    latencies = [40.0] * 10 + [120.0] * 9 + [2000.0]
+    latencies = [40.0] * 10 + [120.0] * 9 + [2000.0]  # nearest rank: p50 40, p95 120, p99 2000
     await harness.feed(
         "api",
         *(
@@ -430,8 +430,13 @@ async def test_response_times_are_the_p50_and_p95_of_the_last_day(
     harness.clock.now = at(hours=3)
 
     api = monitors_of(await status_of(harness, make_client))["api"]
+    detail = (await make_client(harness).get("/api/v1/monitors/api")).json()
 
-    assert api["response_time_ms"] == {"p50": 40, "p95": 150}
+    for found in (api["response_time_ms"], detail["response_time_ms"]):
+        assert all(isinstance(v, int) for v in found.values())
+        assert found["p50"] == 40
+        assert abs(found["p95"] - 120) <= 2.4
+        assert abs(found["p99"] - 2000) <= 40
 
 
 async def test_announcements_show_only_while_current(

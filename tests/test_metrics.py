@@ -103,6 +103,19 @@ async def test_upwatch_metrics_give_state_incidents_and_uptime(demo: Harness) ->
     ) in info
 
 
+async def test_response_time_percentiles_are_the_json_apis_figures_in_seconds(
+    demo: Harness,
+) -> None:
+    async with client(demo) as c:
+        found = samples((await c.get("/metrics")).text)
+        status = (await c.get("/api/v1/status")).json()
+
+    [api] = [m for g in status["groups"] for m in g["monitors"] if m["id"] == "api"]
+    for quantile, label in (("0.5", "p50"), ("0.95", "p95"), ("0.99", "p99")):
+        seconds = value(found, "upwatch_response_time_seconds", monitor="api", quantile=quantile)
+        assert seconds * 1000 == pytest.approx(api["response_time_ms"][label], abs=0.5)
+
+
 async def test_without_a_token_private_monitors_stay_out(demo: Harness) -> None:
     async with client(demo) as c:
         text = (await c.get("/metrics")).text

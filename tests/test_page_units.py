@@ -121,11 +121,12 @@ def test_the_chart_scale_ends_on_a_round_number(peak: float, top: float) -> None
 
 
 def _hour(bucket: datetime) -> SimpleNamespace:
-    """An hourly rollup row as the chart reads it."""
+    """An hourly rollup row from before latency sketches: the chart shows its stored p50/p95."""
     return SimpleNamespace(
         bucket=bucket,
         p50_ms=50.0,
         p95_ms=90.0,
+        latency_sketch=None,
         checks=60,
         failures=0,
         degraded=0,

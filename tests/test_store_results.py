@@ -21,7 +21,7 @@ from tests.store_helpers import (
     up,
 )
 from upwatch.probes.result import ProbeResult, ProbeState
-from upwatch.store.rollups import BOUNDS_MS
+from upwatch.store.rollups import rollup_of
 from upwatch.store.tables import DAILY, HOURLY
 
 
@@ -92,11 +92,15 @@ async def test_hourly_and_daily_rollups_count_checks_failures_and_degraded(
     assert daily.latency_sum_ms == pytest.approx(50 + 30 + 900 + 30 + 50 + 900)
 
 
-async def test_rollup_percentiles_are_the_latency_bucket_holding_p50_and_p95(
+def within_two_percent(found: float | None, exact: float) -> bool:
+    return found is not None and abs(found - exact) <= 0.02 * exact
+
+
+async def test_rollup_percentiles_are_the_nearest_rank_durations_within_two_percent(
     engine: AsyncEngine, make_harness: MakeHarness
 ) -> None:
     harness = await make_harness(config(http("api")))
-    latencies = [40.0] * 10 + [120.0] * 9 + [2000.0]  # nearest rank: p50 = 40, p95 = 120
+    latencies = [40.0] * 10 + [120.0] * 9 + [2000.0]  # nearest rank: p50 40, p95 120, p99 2000
     measured = [
         ProbeResult(ProbeState.UP, at(minutes=n), ms / 1000) for n, ms in enumerate(latencies)
     ]
@@ -105,11 +109,40 @@ async def test_rollup_percentiles_are_the_latency_bucket_holding_p50_and_p95(
 
     [hourly] = await rows(engine, HOURLY)
     [daily] = await rows(engine, DAILY)
-    for rollup in (hourly, daily):
-        assert (rollup.p50_ms, rollup.p95_ms) == (40.0, 150.0)
-        assert sum(rollup.latency_hist) == 20
-    # Reported from bucket upper bounds: never below the true value, at most one bucket above.
-    assert 120.0 <= hourly.p95_ms == BOUNDS_MS[BOUNDS_MS.index(150)]
+    for row in (hourly, daily):
+        found = rollup_of(row).percentiles()
+        for label, exact in (("p50", 40.0), ("p95", 120.0), ("p99", 2000.0)):
+            assert within_two_percent(found[label], exact), (label, found)
+        # The legacy histogram columns are no longer written.
+        assert (row.latency_hist, row.p50_ms, row.p95_ms) == (None, None, None)
+
+
+async def test_results_of_508_to_516_ms_show_percentiles_within_two_percent(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    """The monitor from the issue: a histogram bucket's upper edge showed 750 ms (+47 %)."""
+    harness = await make_harness(config(http("api")))
+    latencies = [508.0 + (n * 7) % 9 for n in range(60)]  # 508 ... 516 ms
+    ordered = sorted(latencies)
+    exact = {"p50": ordered[29], "p95": ordered[56], "p99": ordered[59]}  # ranks ⌈q·60⌉
+
+    for start in range(0, 60, 20):  # three flushes: rows read back and merged in memory
+        chunk = latencies[start : start + 20]
+        await harness.feed(
+            "api",
+            *(
+                ProbeResult(ProbeState.UP, at(minutes=start + i), ms / 1000)
+                for i, ms in enumerate(chunk)
+            ),
+        )
+
+    [hourly] = await rows(engine, HOURLY)
+    [daily] = await rows(engine, DAILY)
+    for row in (hourly, daily):
+        assert row.checks == 60
+        found = rollup_of(row).percentiles()
+        for label, value in exact.items():
+            assert within_two_percent(found[label], value), (label, found)
 
 
 async def test_rollups_from_separate_flushes_merge_into_one_row_per_bucket(
@@ -122,9 +155,12 @@ async def test_rollups_from_separate_flushes_merge_into_one_row_per_bucket(
 
     [hourly] = await rows(engine, HOURLY)
     assert (hourly.checks, hourly.failures) == (10, 5)
-    assert (hourly.p50_ms, hourly.p95_ms) == (40.0, 1000.0)
+    found = rollup_of(hourly).percentiles()
+    assert within_two_percent(found["p50"], 40.0)
+    assert within_two_percent(found["p95"], 900.0)
     [daily] = await rows(engine, DAILY)
-    assert (daily.checks, daily.failures, daily.p50_ms) == (10, 5, 40.0)
+    assert (daily.checks, daily.failures) == (10, 5)
+    assert within_two_percent(rollup_of(daily).percentiles()["p50"], 40.0)
 
 
 async def test_first_result_at_is_set_by_the_first_result_and_never_moves(
@@ -171,6 +207,7 @@ async def test_a_flush_whose_commit_is_lost_counts_its_results_once_when_replaye
     [hourly] = await rows(engine, HOURLY)
     [daily] = await rows(engine, DAILY)
     assert (hourly.checks, daily.checks) == (4, 4)
+    assert (rollup_of(hourly).sketch.count, rollup_of(daily).sketch.count) == (4, 4)
 
 
 async def test_rollups_written_by_another_process_while_it_held_the_monitor_are_kept(

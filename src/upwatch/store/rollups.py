@@ -1,30 +1,33 @@
 """Hourly and daily rollups of results: checks, failures, degraded, latency percentiles.
 
-Latency percentiles are kept as a histogram with fixed bucket bounds, so rollups merge by adding
-counts and hours combine into days exactly; p50/p95 are read off the histogram (bucket upper bound,
-which over-reports by at most one bucket width).
+Latency percentiles come from a DDSketch kept per row (store/sketch.py): rows merge by adding
+bin counts, hours combine into days or any window, and p50/p95/p99 are within 1 % of the exact
+nearest-rank percentile of the durations. The sketch replaces the fixed-bucket histogram
+(`latency_hist`), whose bucket upper bounds over-reported by up to 50 %: upwatch no longer
+writes it (the column stays for one release; the previous version, still running during a
+redeploy, reads a null histogram as no percentiles), which also pays for the sketch in CPU per
+probe.
+
+Percentiles are read from the sketches when shown, not stored per row: writing them on every
+flush cost more CPU per probe than the sketch itself. Rows written before the sketch existed
+(`latency_sketch` null) count as no data when sketches are merged over a window; a chart's hour
+drawn from such a row shows the p50/p95 stored with it then.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from ddsketch.ddsketch import BaseDDSketch
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upwatch.store import sketch as sketches
 from upwatch.store.tables import DAILY, HOURLY
 from upwatch.store.upsert import insert_for, upsert
-
-# Upper bounds in milliseconds; a last bucket catches everything slower.
-BOUNDS_MS = (
-    *(1, 2, 5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750),
-    *(1000, 1500, 2000, 3000, 5000, 7500, 10_000, 15_000, 30_000, 60_000),
-)
-BUCKETS = len(BOUNDS_MS) + 1
 
 
 @dataclass(slots=True)
@@ -33,7 +36,7 @@ class Rollup:
     failures: int = 0
     degraded: int = 0
     latency_sum_ms: float = 0.0
-    hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
+    sketch: BaseDDSketch = field(default_factory=sketches.new_sketch)
 
     def add(self, state: str, duration_ms: float | None) -> None:
         self.checks += 1
@@ -41,26 +44,19 @@ class Rollup:
         self.degraded += state == "degraded"
         if duration_ms is not None:
             self.latency_sum_ms += duration_ms
-            self.hist[bisect.bisect_left(BOUNDS_MS, duration_ms)] += 1
+            self.sketch.add(duration_ms, 1)  # whole counts: the store's JSON stays integers
 
     def merge(self, other: Rollup) -> None:
         self.checks += other.checks
         self.failures += other.failures
         self.degraded += other.degraded
         self.latency_sum_ms += other.latency_sum_ms
-        self.hist = [a + b for a, b in zip(self.hist, other.hist, strict=True)]
+        self.sketch.merge(other.sketch)
 
-    def percentile(self, q: float) -> float | None:
-        total = sum(self.hist)
-        if total == 0:
-            return None
-        rank = q * total
-        seen = 0
-        for index, count in enumerate(self.hist):
-            seen += count
-            if seen >= rank and count:
-                return float(BOUNDS_MS[min(index, len(BOUNDS_MS) - 1)])
-        return float(BOUNDS_MS[-1])
+    def percentiles(self) -> dict[str, float | None]:
+        """p50, p95 and p99 in ms (None without durations), read in one pass."""
+        values = sketches.percentiles(self.sketch, [q for _, q in sketches.QUANTILES])
+        return {label: v for (label, _), v in zip(sketches.QUANTILES, values, strict=True)}
 
 
 def hour_of(at: datetime) -> datetime:
@@ -72,40 +68,44 @@ def day_of(at: datetime) -> datetime:
 
 
 def rollup_of(row: Any) -> Rollup:
-    hist = list(row.latency_hist or [])
-    hist = (hist + [0] * BUCKETS)[:BUCKETS]
-    return Rollup(row.checks, row.failures, row.degraded, row.latency_sum_ms, hist)
-
-
-def aggregate(
-    results: Iterable[Sample],
-) -> tuple[dict[tuple[str, datetime], Rollup], dict[tuple[str, datetime], Rollup]]:
-    """Hourly and daily rollups of (monitor_id, checked_at, state, duration_ms) tuples."""
-    hours: dict[tuple[str, datetime], Rollup] = {}
-    days: dict[tuple[str, datetime], Rollup] = {}
-    for monitor_id, at, state, duration_ms in results:
-        hours.setdefault((monitor_id, hour_of(at)), Rollup()).add(state, duration_ms)
-        days.setdefault((monitor_id, day_of(at)), Rollup()).add(state, duration_ms)
-    return hours, days
+    """A stored row. One without a sketch (written before migration 0004) gets an empty one: its
+    durations count as no data for percentiles, since its histogram cannot give them within 2 %."""
+    stored = sketches.loads(row.latency_sketch) or sketches.new_sketch()
+    return Rollup(row.checks, row.failures, row.degraded, row.latency_sum_ms, stored)
 
 
 Key = tuple[str, datetime]  # (monitor id, bucket start)
 Sample = tuple[str, datetime, str, float | None]  # (monitor id, checked at, state, duration ms)
+Outcome = tuple[str, float | None]  # (state, duration ms)
+
+
+def by_bucket(
+    results: Iterable[Sample],
+) -> tuple[dict[Key, list[Outcome]], dict[Key, list[Outcome]]]:
+    """The (state, duration) of each result, grouped by hourly and by daily rollup row."""
+    hours: dict[Key, list[Outcome]] = {}
+    days: dict[Key, list[Outcome]] = {}
+    for monitor_id, at, state, duration_ms in results:
+        hours.setdefault((monitor_id, hour_of(at)), []).append((state, duration_ms))
+        days.setdefault((monitor_id, day_of(at)), []).append((state, duration_ms))
+    return hours, days
 
 
 class RollupCache:
     """The current hour's and day's rollups of the monitors this process evaluates, in memory.
 
-    A flush merges its results into these and writes the rows, instead of reading every touched
+    A flush adds its results to these and writes the rows, instead of reading every touched
     row back first; a row is read from the database only the first time this process touches it
-    (a new hour, a monitor just taken over). Changes are staged until the transaction commits,
-    so a failed flush, retried, counts nothing twice. Monitors this process stops evaluating are
+    (a new hour, a monitor just taken over). Results are added in place, each one to the row's
+    sketch at the cost of one bin increment; a sketch is serialized only when its row is
+    written. A rollback forgets the rows the failed flush touched, so the retry reads them back
+    as committed and counts nothing twice. Monitors this process stops evaluating are
     forgotten: whoever evaluates them next may write their rows.
     """
 
     def __init__(self) -> None:
         self.known: dict[Table, dict[Key, Rollup]] = {HOURLY: {}, DAILY: {}}
-        self._staged: dict[Table, dict[Key, Rollup]] = {HOURLY: {}, DAILY: {}}
+        self._touched: dict[Table, set[Key]] = {HOURLY: set(), DAILY: set()}
         self._newest: dict[Table, datetime] = {}
 
     async def apply(
@@ -114,41 +114,45 @@ class RollupCache:
         results: Sequence[tuple[str, datetime, str, float | None]],
     ) -> None:
         """Merge a batch of results into the hourly and daily rollup rows."""
-        hours, days = aggregate(results)
+        hours, days = by_bucket(results)
         for table, fresh in ((HOURLY, hours), (DAILY, days)):
             await self._merge_into(connection, table, fresh)
 
     async def _merge_into(
-        self, connection: AsyncConnection, table: Table, fresh: dict[Key, Rollup]
+        self, connection: AsyncConnection, table: Table, fresh: dict[Key, list[Outcome]]
     ) -> None:
         if not fresh:
             return
-        known, staged = self.known[table], self._staged[table]
-        unknown = [key for key in fresh if key not in known and key not in staged]
-        stored = await _read(connection, table, unknown)
-        for key, rollup in fresh.items():
-            base = staged.get(key) or known.get(key) or stored.get(key)
-            if base is not None:
-                rollup.merge(base)
-            staged[key] = rollup
-        rows = [_row(monitor_id, bucket, r) for (monitor_id, bucket), r in fresh.items()]
+        known, touched = self.known[table], self._touched[table]
+        known.update(await _read(connection, table, [key for key in fresh if key not in known]))
+        rows = []
+        for key, outcomes in fresh.items():
+            rollup = known.get(key)
+            if rollup is None:
+                rollup = known[key] = Rollup()
+            for state, duration_ms in outcomes:
+                rollup.add(state, duration_ms)
+            touched.add(key)
+            rows.append(_row(key[0], key[1], rollup))
         columns = [c for c in rows[0] if c not in ("monitor_id", "bucket", "downtime_seconds")]
         await upsert(connection, table, rows, ["monitor_id", "bucket"], columns)
 
     def commit(self) -> None:
-        for table, staged in self._staged.items():
+        for table, touched in self._touched.items():
             known = self.known[table]
-            known.update(staged)
-            newest = max((bucket for _, bucket in staged), default=None)
+            newest = max((bucket for _, bucket in touched), default=None)
             if newest is not None and newest > self._newest.get(table, newest):
                 _drop_before(known, newest)
             if newest is not None:
                 self._newest[table] = max(newest, self._newest.get(table, newest))
-        self.rollback()
+            touched.clear()
 
     def rollback(self) -> None:
-        for staged in self._staged.values():
-            staged.clear()
+        for table, touched in self._touched.items():
+            known = self.known[table]
+            for key in touched:
+                known.pop(key, None)
+            touched.clear()
 
     def forget(self, monitor_ids: Iterable[str]) -> None:
         gone = set(monitor_ids)
@@ -193,9 +197,9 @@ def _row(monitor_id: str, bucket: datetime, rollup: Rollup) -> dict[str, Any]:
         "degraded": rollup.degraded,
         "downtime_seconds": 0.0,
         "latency_sum_ms": rollup.latency_sum_ms,
-        "latency_hist": rollup.hist,
-        "p50_ms": rollup.percentile(0.5),
-        "p95_ms": rollup.percentile(0.95),
+        # Serialized here, once per row written; percentiles are read from it when shown, so
+        # the stored p50_ms/p95_ms columns are left as older versions wrote them.
+        "latency_sketch": sketches.dumps(rollup.sketch),
     }
 
 

@@ -168,9 +168,12 @@ class _Rollup:
     degraded: Mapped[int] = mapped_column(Integer, default=0)
     downtime_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     latency_sum_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    latency_hist: Mapped[list[Any] | None]  # counts per latency bucket (see store/rollups.py)
+    latency_hist: Mapped[list[Any] | None]  # legacy bucket counts (see store/rollups.py)
+    # DDSketch bins as compact JSON (store/sketch.py); null on rows from before migration 0004.
+    # Percentiles are read from it; p50_ms and p95_ms are no longer written.
+    latency_sketch: Mapped[str | None] = mapped_column(Text)
     p50_ms: Mapped[float | None] = mapped_column(Float)
-    p95_ms: Mapped[float | None] = mapped_column(Float)
+    p95_ms: Mapped[float | None] = mapped_column(Float)  # p50/p95: rows from before 0004 only
 
 
 class HourlyRollupRow(_Rollup, Base):

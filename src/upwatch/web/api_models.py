@@ -52,10 +52,13 @@ class Uptime(Body):
 
 
 class ResponseTimes(Body):
-    """Percentiles of the response time over the last 24 hours, in whole milliseconds."""
+    """Nearest-rank percentiles of the response time over the last 24 hours, in whole
+    milliseconds, read from the hourly rollups' latency sketches (within 2 % of the exact value);
+    null when the monitor has no result with a duration in the window."""
 
-    p50: int | None
-    p95: int | None
+    p50: int | None = Field(description="median")
+    p95: int | None = Field(description="95th percentile")
+    p99: int | None = Field(description="99th percentile")
 
 
 class MonitorSummary(Body):

@@ -45,7 +45,7 @@ class MonitorView:
     bad_days: int  # days with any downtime among the bars
     bad_days_30: int  # the same among the last 30 (what a phone shows)
     measured_days: int  # days with any time measured among the bars
-    response_time_ms: dict[str, int | None] = field(default_factory=dict)  # p50, p95 over 24 h
+    response_time_ms: dict[str, int | None] = field(default_factory=dict)  # p50, p95, p99 over 24 h
 
     @property
     def state_words(self) -> str:

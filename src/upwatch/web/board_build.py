@@ -108,12 +108,9 @@ def measured_since(row: Row[Any]) -> datetime | None:
 
 
 def response_times(rollup: Rollup | None) -> dict[str, int | None]:
-    """p50 and p95 in whole milliseconds (None before the first result)."""
-    found: dict[str, int | None] = {}
-    for label, q in (("p50", 0.5), ("p95", 0.95)):
-        value = None if rollup is None else rollup.percentile(q)
-        found[label] = None if value is None else round(value)
-    return found
+    """p50, p95 and p99 in whole milliseconds from the merged sketch (None without data)."""
+    found = (rollup or Rollup()).percentiles()
+    return {label: None if value is None else round(value) for label, value in found.items()}
 
 
 def intervals(

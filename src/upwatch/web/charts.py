@@ -1,5 +1,6 @@
-"""The response-time chart of `/monitors/{id}`: hourly p50 and p95 from `rollups_hourly`, laid out
-as SVG coordinates here and drawn by the template (no JavaScript, no chart library).
+"""The response-time chart of `/monitors/{id}`: hourly p50 and p95 from the latency sketches of
+`rollups_hourly`, laid out as SVG coordinates here and drawn by the template (no JavaScript, no
+chart library). p99 is listed per hour and over the range but not drawn.
 
 p50 is a solid line and p95 a dashed one, so the two differ without colour; hours without data
 break the lines instead of drawing a slope through the gap.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from upwatch.store import sketch as sketches
 from upwatch.store.rollups import Rollup, hour_of, rollup_of
 from upwatch.web.pages_format import Clockface, milliseconds
 
@@ -34,6 +36,7 @@ class HourPoint:
     hour: datetime
     p50: float | None
     p95: float | None
+    p99: float | None
     checks: int
 
 
@@ -51,8 +54,9 @@ class Chart:
     y_ticks: list[Tick]
     x_ticks: list[Tick]
     points: list[HourPoint]  # hours with data, for the table under the chart
-    p50: float | None  # over the whole range, from the merged histograms
+    p50: float | None  # over the whole range, from the merged sketches
     p95: float | None
+    p99: float | None
 
     @property
     def words(self) -> str:
@@ -89,6 +93,7 @@ def response_chart(
     merged = Rollup()
     for row in rows:
         merged.merge(rollup_of(row))
+    overall = merged.percentiles()
     return Chart(
         range_key=range_key,
         width=WIDTH,
@@ -102,15 +107,20 @@ def response_chart(
         y_ticks=[Tick(y(top * q / 4), milliseconds(top * q / 4)) for q in range(5)],
         x_ticks=_x_ticks(slots, range_key, clockface, x),
         points=[p for p in points if p.checks],
-        p50=merged.percentile(0.5),
-        p95=merged.percentile(0.95),
+        p50=overall["p50"],
+        p95=overall["p95"],
+        p99=overall["p99"],
     )
 
 
 def _point(hour: datetime, row: Any) -> HourPoint:
     if row is None:
-        return HourPoint(hour, None, None, 0)
-    return HourPoint(hour, row.p50_ms, row.p95_ms, row.checks)
+        return HourPoint(hour, None, None, None, 0)
+    stored = sketches.loads(row.latency_sketch)
+    if stored is None:  # an hour from before migration 0004: what was stored with it then
+        return HourPoint(hour, row.p50_ms, row.p95_ms, None, row.checks)
+    p50, p95, p99 = sketches.percentiles(stored)
+    return HourPoint(hour, p50, p95, p99, row.checks)
 
 
 def _path(values: Sequence[float | None], x: Any, y: Any) -> str:

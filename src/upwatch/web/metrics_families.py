@@ -46,6 +46,15 @@ class Families:
             "Uptime over a trailing window, 0 to 1 (maintenance and paused time excluded)",
             ["monitor", "window"],
         )
+        # A summary, because `quantile` is its label (promtool refuses it on a gauge); quantiles
+        # only, over the trailing 24 hours: a window's count and sum fall as hours leave it, and
+        # a summary's _count and _sum must never fall.
+        self.response = Metric(
+            "upwatch_response_time_seconds",
+            "Response time over the last 24 hours at each quantile (nearest rank, within 2 %), "
+            "from the hourly rollups' latency sketches",
+            "summary",
+        )
         self.checked = _gauge(
             "upwatch_last_check_timestamp_seconds", "When the latest result was recorded"
         )
@@ -80,6 +89,13 @@ class Families:
                 self.uptime.add_metric([row.id, window], value / 100)
         self._latest(row, monitor)
 
+    def add_response_times(self, monitor_id: str, found: dict[str, float | None]) -> None:
+        """p50/p95/p99 in ms as `quantile="0.5|0.95|0.99"` in seconds; none without data."""
+        for quantile, label in (("0.5", "p50"), ("0.95", "p95"), ("0.99", "p99")):
+            if (value := found.get(label)) is not None:
+                labels = {"monitor": monitor_id, "quantile": quantile}
+                self.response.add_sample(self.response.name, labels, value / 1000)
+
     def add_slo(self, monitor_id: str, status: SloStatus) -> None:
         self.slo_target.add_metric([monitor_id], status.target / 100)
         self.slo_left.add_metric([monitor_id], status.budget_left_percent / 100)
@@ -108,6 +124,7 @@ class Families:
             self.state,
             self.open,
             self.uptime,
+            self.response,
             self.checked,
             self.slo_target,
             self.slo_left,

@@ -1,12 +1,12 @@
 """What one `/metrics` scrape reads: every live monitor with its state, its latest result's
-duration and certificate expiry, open incident counts, uptime inputs and SLO figures (one batched
-read for every monitor with an `slo`). Read per scrape, so the numbers are never older than the
-database."""
+duration and certificate expiry, open incident counts, uptime inputs, the last 24 hours' latency
+sketches merged per monitor and SLO figures (one batched read for every monitor with an `slo`).
+Read per scrape, so the numbers are never older than the database."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row
@@ -15,8 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upwatch.config.models import Config
 from upwatch.engine.slo import SloStatus
 from upwatch.store import reads
+from upwatch.store.rollups import Rollup
 from upwatch.store.slo_reads import slo_statuses
 from upwatch.web.views import History, load_history
+
+LATENCY_WINDOW = timedelta(hours=24)  # upwatch_response_time_seconds covers this, as the page does
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,7 @@ class MetricsSource:
     open_incidents: dict[str, int]
     history: History
     slo: dict[str, SloStatus]  # monitors with an `slo` only
+    latency: dict[str, Rollup] = field(default_factory=dict)  # hourly rollups, last 24 hours
 
 
 async def fetch_metrics_source(engine: AsyncEngine, now: datetime, config: Config) -> MetricsSource:
@@ -33,9 +37,10 @@ async def fetch_metrics_source(engine: AsyncEngine, now: datetime, config: Confi
         open_incidents = await reads.open_incident_counts(connection)
         history = await load_history(connection, now)
         slo = await slo_statuses(connection, config, [r.id for r in found], now)
+        latency = await reads.latency_since(connection, now - LATENCY_WINDOW)
     rows, seen = [], set()
     for row in found:  # two results at the same instant would repeat a monitor: keep one
         if row.id not in seen:
             seen.add(row.id)
             rows.append(row)
-    return MetricsSource(rows, open_incidents, history, slo)
+    return MetricsSource(rows, open_incidents, history, slo, latency)

@@ -30,7 +30,7 @@ from tests.notify_receivers import (
 from upwatch.config.loader import LoadedConfig
 from upwatch.engine.model import EventType, Incident, Resolution
 from upwatch.engine.payload import incident_data
-from upwatch.notify.channels import SendContext
+from upwatch.notify.channels.base import SendContext
 from upwatch.notify.dispatch import deliver
 from upwatch.notify.message import Message, MonitorInfo, message_from_payload
 from upwatch.notify.outcome import Outcome

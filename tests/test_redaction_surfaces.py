@@ -26,8 +26,8 @@ from tests.page_data import client
 from tests.store_helpers import T0, Harness, MakeHarness, down, outbox, up
 from upwatch.cli import main
 from upwatch.config.loader import LoadedConfig, load_config
-from upwatch.config.models import EmailChannel
 from upwatch.notify.channels.base import SendContext
+from upwatch.notify.channels.email import EmailChannel
 from upwatch.notify.channels.email import compose as compose_mail
 from upwatch.notify.channels.slack import payload as slack_payload
 from upwatch.notify.channels.webhook import document as webhook_document

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from upwatch.config.loader import LoadedConfig, Needs, load_config
 from upwatch.errors import UsageError
-from upwatch.notify.channels import SendContext
+from upwatch.notify.channels.base import SendContext
 from upwatch.notify.compose import notify_test_message
 from upwatch.notify.dispatch import deliver
 from upwatch.notify.outcome import Outcome
@@ -37,7 +37,7 @@ def run_notify_test(args: argparse.Namespace) -> int:
         known = ", ".join(sorted(loaded.config.channels)) or "none; add one under `channels:`"
         raise UsageError(f"no channel '{args.channel}' in {args.config} (channels: {known})")
     outcome = asyncio.run(send_test(args.channel, _without_stand_ins(loaded)))
-    return report(args.channel, channel.type, outcome)
+    return report(args.channel, channel.type_name(), outcome)
 
 
 def _without_stand_ins(loaded: LoadedConfig) -> LoadedConfig:

@@ -19,15 +19,11 @@ from upwatch.config.models import (
     Announcement,
     BasicAuth,
     Config,
-    EmailApi,
-    EmailChannel,
     EscalationStep,
     MaintenanceWindow,
     Notifications,
     Retention,
-    SlackChannel,
     StatusPage,
-    WebhookChannel,
 )
 from upwatch.config.problems import Problem, field_error, message_for, problem_at
 from upwatch.config.references import check_references
@@ -37,6 +33,8 @@ from upwatch.config.source import Path, Positions, SourceError, load_yaml
 from upwatch.config.tls_files import resolve_tls_files
 from upwatch.config.tokens import token_findings
 from upwatch.errors import UsageError
+from upwatch.notify.channels.email import EmailApi
+from upwatch.notify.channels.registry import CHANNEL_MODELS
 
 
 class ConfigInvalid(UsageError):
@@ -398,11 +396,6 @@ SECTIONS: dict[Path, type[BaseModel]] = {
     ("channels", "*", "api"): EmailApi,
     ("notifications",): Notifications,
     ("retention",): Retention,
-}
-CHANNEL_MODELS: dict[str, type[BaseModel]] = {
-    "slack": SlackChannel,
-    "email": EmailChannel,
-    "webhook": WebhookChannel,
 }
 
 

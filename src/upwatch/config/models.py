@@ -6,18 +6,14 @@ apply to a monitor's type were dropped (see `merge.py`), so every model forbids 
 
 from __future__ import annotations
 
-import binascii
 import re
-from base64 import b64decode
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     Tag,
@@ -28,19 +24,23 @@ from pydantic import (
 
 from upwatch.config.cron import CronError, split_crontab
 from upwatch.config.durations import Duration
+from upwatch.config.fields import (
+    SLUG_RE,
+    FieldError,
+    HttpUrl,
+    Instant,
+    Name,
+    Slug,
+    Strict,
+)
 from upwatch.config.regex import compile_re2
 from upwatch.config.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
+from upwatch.notify.channels.base import ChannelConfig
+from upwatch.notify.channels.registry import CHANNEL_MODELS
 
-SLUG_RE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 _SLUG = re.compile(SLUG_RE)
 _STATUS_CLASS = re.compile(r"^[1-5]xx$")
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
 MIB = 1024 * 1024
-
-
-def _aware(value: datetime) -> datetime:
-    # A time written without an offset is UTC, whatever status_page.timezone says.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _crontab(value: str | None) -> str | None:
@@ -62,54 +62,7 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE):
-        raise ValueError("must be an http:// or https:// URL")
-    return value
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.match(value):
-        raise ValueError("must be an email address such as oncall@example.com")
-    return value
-
-
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-Email = Annotated[str, AfterValidator(_email)]
-Slug = Annotated[str, Field(pattern=SLUG_RE)]
-Name = Annotated[str, Field(min_length=1)]
-Instant = Annotated[datetime, AfterValidator(_aware)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        populate_by_name=True,
-        str_strip_whitespace=False,
-        use_attribute_docstrings=True,  # each field's docstring is its description in the schema
-    )
-
-
 # ---- monitors -------------------------------------------------------------------------------
-
-
-class FieldError(ValueError):
-    """A rule about one field, checked with its neighbours; the loader reports it at `field`.
-
-    `judges` names the fields whose values the rule looks at (by default `field` alone; none for a
-    rule about which keys are present): while one of them still waits for an environment variable
-    (`check --no-env`), the rule cannot be judged.
-    """
-
-    def __init__(
-        self, field: str | None, message: str, judges: tuple[str, ...] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.field = field  # None: the field being validated, from a field validator
-        if judges is None:
-            judges = (field,) if field else ()
-        self.judges = judges
 
 
 def _status_codes(value: list[int | str]) -> list[int | str]:
@@ -457,87 +410,12 @@ MONITOR_TYPES: dict[str, type[MonitorBase]] = {
 }
 
 # ---- channels -------------------------------------------------------------------------------
-
-
-class SlackChannel(Strict):
-    type: Literal["slack"]
-    """Channel type: `slack` posts to a Slack incoming webhook."""
-    webhook_url: HttpUrl
-    """The Slack incoming-webhook URL; write it as `${VAR}`, it is a secret."""
-
-
-class EmailApi(Strict):
-    provider: Literal["resend", "postmark", "sendgrid"]
-    """HTTPS email service to send through."""
-    api_key: Annotated[str, Field(min_length=1)]
-    """API key of the email service; write it as `${VAR}`, it is a secret."""
-
-
-class EmailChannel(Strict):
-    type: Literal["email"]
-    """Channel type: `email` sends mail over SMTP (`smtp_url`) or an HTTPS API (`api`)."""
-    smtp_url: str | None = None
-    """SMTP server as `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`
-    (implicit TLS); or give `api`."""
-    api: EmailApi | None = None
-    """An HTTPS email API to send through instead of SMTP (`provider`, `api_key`)."""
-    from_: Email = Field(alias="from")
-    """Sender address of the messages."""
-    to: Annotated[list[Email], Field(min_length=1)]
-    """Recipient addresses; at least one."""
-
-    @field_validator("smtp_url")
-    @classmethod
-    def _smtp_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^smtps?://[^\s/]+", value):
-            raise ValueError("must be smtp://user:pass@host:587 or smtps://user:pass@host:465")
-        return value
-
-    @model_validator(mode="after")
-    def _one_transport(self) -> EmailChannel:
-        if self.smtp_url is not None and self.api is not None:
-            raise FieldError("smtp_url", "give either smtp_url or api, not both", judges=())
-        if self.smtp_url is None and self.api is None:
-            raise FieldError(
-                "smtp_url",
-                "an email channel needs smtp_url (smtp://user:pass@host:587) "
-                "or api ({provider: resend, api_key: ...}) to send through",
-                judges=(),
-            )
-        return self
-
-
-class WebhookChannel(Strict):
-    type: Literal["webhook"]
-    """Channel type: `webhook` POSTs a JSON event to a URL."""
-    url: HttpUrl
-    """The `http://` or `https://` URL that receives the POST."""
-    secret: str | None = None
-    """Signing key, `whsec_` followed by base64 (Standard Webhooks); without it deliveries are
-    unsigned."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra request headers sent with every delivery, name to value."""
-
-    @field_validator("secret")
-    @classmethod
-    def _standard_webhooks_secret(cls, value: str | None) -> str | None:
-        if value is not None and not _is_whsec(value):
-            raise ValueError("must be whsec_ followed by base64 (Standard Webhooks)")
-        return value
-
-
-def _is_whsec(value: str) -> bool:
-    # Signing decodes the key, so a secret that is not whole base64 would only fail at delivery.
-    key = value.removeprefix("whsec_")
-    if key == value or not key:
-        return False
-    try:
-        return bool(b64decode(key, validate=True))
-    except binascii.Error:
-        return False
-
-
-Channel = Annotated[SlackChannel | EmailChannel | WebhookChannel, Field(discriminator="type")]
+# Each channel type's model lives in its module (upwatch/notify/channels/); the union is derived
+# from the registry there.
+if TYPE_CHECKING:
+    Channel = ChannelConfig
+else:
+    Channel = Annotated[Union[tuple(CHANNEL_MODELS.values())], Field(discriminator="type")]  # noqa: UP007
 
 # ---- escalation, maintenance, page -----------------------------------------------------------
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
+from upwatch.config.fields import SLUG_RE, FieldError
 from upwatch.config.merge import unknown_key_message
-from upwatch.config.models import SLUG_RE, FieldError
 from upwatch.config.source import Mark, Path
 
 TYPE_WORDS = {

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 
 from upwatch.config import models
 from upwatch.config.durations import DURATION_REGEX
+from upwatch.config.fields import SLUG_RE
 from upwatch.config.reference_sections import SECTIONS, Section
 from upwatch.config.schema import config_schema
+from upwatch.notify.channels.registry import CHANNEL_TYPES
 
 COMMAND = "python -m upwatch.config.reference > docs/configuration.md"
 
@@ -212,7 +214,6 @@ _REFS = {
     "DnsExpect": "expect (dns)",
     "BasicAuth": "basic_auth",
     "TlsOptions": "tls",
-    "EmailApi": "email api",
     "StatusPage": "status_page",
     "Notifications": "notifications",
     "Retention": "retention",
@@ -220,6 +221,13 @@ _REFS = {
     "Flapping": "flapping",
     "SloAlerts": "slo_alerts",
 }
+_REFS.update(
+    {
+        part.__name__: title
+        for t in CHANNEL_TYPES.values()
+        for title, part, _, _ in t.model.doc_parts
+    }
+)
 _ITEMS = {"EscalationStep": "step", "MaintenanceWindow": "window", "Announcement": "announcement"}
 
 
@@ -251,9 +259,7 @@ def _scalar(prop: dict[str, Any], kind: str) -> str:
     if prop.get("format") == "date-time":
         return "date-time"
     if "pattern" in prop:
-        return (
-            "slug" if prop["pattern"] == models.SLUG_RE else f"{kind} matching `{prop['pattern']}`"
-        )
+        return "slug" if prop["pattern"] == SLUG_RE else f"{kind} matching `{prop['pattern']}`"
     low, high = prop.get("minimum"), prop.get("maximum")
     if low is not None and high is not None:
         return f"{kind}, {low} to {high}"

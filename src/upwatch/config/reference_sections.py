@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from upwatch.config import models
+from upwatch.notify.channels.registry import CHANNEL_TYPES
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,17 @@ class Section:
     skip: tuple[str, ...] = ()
 
 
+def _channel_sections() -> tuple[Section, ...]:
+    """One section per channel type, from the channel's own module (and its nested models)."""
+    found: list[Section] = []
+    for name, channel in CHANNEL_TYPES.items():
+        model = channel.model
+        found.append(Section(f"{name} channels", model, model.doc_intro, model.doc_example, 3))
+        found += [Section(t, m, intro, ex, 4) for t, m, intro, ex in model.doc_parts]
+    return tuple(found)
+
+
+CHANNEL_SECTIONS = _channel_sections()
 _COMMON = tuple(f.alias or n for n, f in models.MonitorBase.model_fields.items())
 
 SECTIONS = (
@@ -312,55 +324,7 @@ channels:
   pager: {type: webhook, url: https://hooks.example.com/upwatch, secret: "${WEBHOOK_SECRET}"}
 """,
     ),
-    Section(
-        "slack channels",
-        models.SlackChannel,
-        "Posts to a Slack incoming webhook.",
-        """\
-channels:
-  team-slack: {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
-""",
-        level=3,
-    ),
-    Section(
-        "email channels",
-        models.EmailChannel,
-        "Sends mail over SMTP (`smtp_url`) or through an HTTPS email API (`api`), one of the two.",
-        """\
-channels:
-  oncall-email: {type: email, smtp_url: "${SMTP_URL}", from: upwatch@example.com,
-                 to: [oncall@example.com]}
-  mail-api: {type: email, api: {provider: resend, api_key: "${RESEND_API_KEY}"},
-             from: upwatch@example.com, to: [team@example.com]}
-""",
-        level=3,
-    ),
-    Section(
-        "email api",
-        models.EmailApi,
-        "The HTTPS email API of an email channel, for hosts that block outbound SMTP.",
-        """\
-channels:
-  mail-api: {type: email, api: {provider: postmark, api_key: "${POSTMARK_TOKEN}"},
-             from: upwatch@example.com, to: [team@example.com]}
-""",
-        level=4,
-    ),
-    Section(
-        "webhook channels",
-        models.WebhookChannel,
-        "POSTs a JSON event to `url`, signed per the Standard Webhooks specification when "
-        "`secret` is set.",
-        """\
-channels:
-  pager:
-    type: webhook
-    url: https://hooks.example.com/upwatch
-    secret: "${WEBHOOK_SECRET}"
-    headers: {X-Team: platform}
-""",
-        level=3,
-    ),
+    *CHANNEL_SECTIONS,
     Section(
         "escalations",
         models.EscalationStep,

@@ -13,12 +13,13 @@ its credentials are named like credentials.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel
 
-from upwatch.config.models import Config
+if TYPE_CHECKING:
+    from upwatch.config.models import Config
 
 # Header names whose value is a credential (compared lowercased, by substring).
 SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
@@ -26,8 +27,6 @@ _SENSITIVE_HEADER_WORDS = ("token", "secret", "key", "password", "auth")
 # Field names whose value is a credential: `token`, `bot_token`, `secret`, `password`,
 # `api_key`, `routing_key`, `key_pem`... (`key_file` is a path, not a key).
 _SECRET_FIELD_WORDS = ("token", "secret", "password", "key")
-# Channel types whose URL is the credential (whoever knows it can post).
-URL_IS_SECRET = frozenset({"slack", "discord", "teams", "google_chat"})
 
 
 def is_sensitive_header(name: str) -> bool:
@@ -84,7 +83,8 @@ def _field_secrets(name: str, value: Any, url_is_secret: bool) -> Iterator[str]:
 
 def _model_secrets(value: Any) -> Iterator[str]:
     if isinstance(value, BaseModel):
-        url_is_secret = getattr(value, "type", None) in URL_IS_SECRET
+        # A channel whose URL is the credential (whoever knows it can post) says so.
+        url_is_secret = bool(getattr(type(value), "url_is_secret", False))
         for name in type(value).model_fields:
             yield from _field_secrets(name, getattr(value, name), url_is_secret)
     elif isinstance(value, Mapping):
@@ -97,4 +97,9 @@ def _model_secrets(value: Any) -> Iterator[str]:
 
 def literal_secrets(config: Config) -> set[str]:
     """Every credential written in `config` (see the module docstring for what counts)."""
-    return {s for s in _model_secrets(config) if s}
+    return model_secrets(config)
+
+
+def model_secrets(model: BaseModel) -> set[str]:
+    """Every credential in one model and what it contains (a channel's config, the config)."""
+    return {s for s in _model_secrets(model) if s}

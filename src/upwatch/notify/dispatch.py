@@ -11,7 +11,8 @@ import structlog
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.config.shown import redact
-from upwatch.notify.channels import CHANNEL_TYPES, SendContext
+from upwatch.notify.channels.base import SendContext
+from upwatch.notify.channels.registry import CHANNEL_TYPES
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 
@@ -24,7 +25,7 @@ def channel_secrets(name: str, loaded: LoadedConfig) -> frozenset[str]:
     channel = loaded.config.channels.get(name)
     found = set(loaded.secrets)
     if channel is not None:
-        found |= CHANNEL_TYPES[channel.type].secrets(channel)
+        found |= channel.secret_values()
     return frozenset(s for s in found if s)
 
 
@@ -50,7 +51,7 @@ async def _send(
         )
     try:
         async with asyncio.timeout(send_timeout):
-            return await CHANNEL_TYPES[channel.type].send(message, channel, ctx)
+            return await CHANNEL_TYPES[channel.type_name()].send(message, channel, ctx)
     except TimeoutError:
         return Outcome.retry(f"no answer within {send_timeout:g}s")
     except Exception as exc:  # a bug in a channel must not stop the worker or lose the message

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.notify.backoff import next_attempt
-from upwatch.notify.channels import SendContext
+from upwatch.notify.channels.base import SendContext
 from upwatch.notify.compose import compose
 from upwatch.notify.dispatch import SEND_TIMEOUT, deliver
 from upwatch.notify.failures import failure_notices, failure_targets

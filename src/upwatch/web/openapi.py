@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from upwatch import __version__
-from upwatch.config.models import SLUG_RE
+from upwatch.config.fields import SLUG_RE
 from upwatch.config.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
 from upwatch.web.api_models import Error, Incidents, MonitorDetail, Results, StatusDocument
 from upwatch.web.params import TIME_EXAMPLE

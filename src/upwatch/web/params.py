@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from starlette.requests import Request
 
-from upwatch.config.models import SLUG_RE
+from upwatch.config.fields import SLUG_RE
 from upwatch.config.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
 
 _DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only; nine digits are far above any limit here

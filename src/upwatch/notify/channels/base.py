@@ -1,4 +1,8 @@
-"""What every channel module gets to send with, and the shape the registry holds."""
+"""What every channel module gets to send with, what its config model inherits, and the shape
+the registry holds.
+
+Imported by the config models (through the registry), so the message and rendering types are
+imported for type checking only: at run time they arrive as arguments."""
 
 from __future__ import annotations
 
@@ -6,13 +10,39 @@ import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 import httpx
 
-from upwatch.notify.message import Message
+from upwatch.config.fields import Strict
+from upwatch.config.secrets import model_secrets
 from upwatch.notify.outcome import Outcome
-from upwatch.notify.render import Renderer
+
+if TYPE_CHECKING:
+    from upwatch.notify.message import Message
+    from upwatch.notify.render import Renderer
+
+
+class ChannelConfig(Strict):
+    """A channel type's config model: each channel module defines one, with `type:
+    Literal["name"]` and its fields (each with a docstring: the reference docs and JSON Schema
+    come from them). Credentials are found by field name (see config/secrets.py); a channel
+    whose URL is itself the credential sets `url_is_secret`."""
+
+    url_is_secret: ClassVar[bool] = False
+    # Its section of docs/configuration.md: what it does, and a config that uses it (the tests
+    # load it). `doc_parts` adds sections for nested models: (title, model, intro, example).
+    doc_intro: ClassVar[str] = ""
+    doc_example: ClassVar[str] = ""
+    doc_parts: ClassVar[tuple[tuple[str, type[Strict], str, str], ...]] = ()
+
+    @classmethod
+    def type_name(cls) -> str:
+        return str(get_args(cls.model_fields["type"].annotation)[0])
+
+    def secret_values(self) -> set[str]:
+        """Every credential in this channel's config, for redacting its errors."""
+        return set(model_secrets(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +62,13 @@ class SendContext:
     smtp_timeout: float = 15.0
 
 
-# `channel` is the channel's config model (SlackChannel, EmailChannel, WebhookChannel).
-Send = Callable[[Message, Any, SendContext], Awaitable[Outcome]]
-Secrets = Callable[[Any], set[str]]
+# `channel` is the channel's config model (a ChannelConfig of its module).
+Send = Callable[["Message", Any, SendContext], Awaitable[Outcome]]
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelType:
-    """One channel type: how to send a message, and which config values are secret."""
+    """One channel type: its config model and how to send a message through it."""
 
+    model: type[ChannelConfig]
     send: Send
-    secrets: Secrets

@@ -8,22 +8,92 @@ answer is recognisably the same message.
 
 from __future__ import annotations
 
+import re
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
+from pydantic import Field, field_validator, model_validator
 
-from upwatch.config.models import EmailChannel
-from upwatch.notify.channels.base import SendContext
+from upwatch.config.fields import Email, FieldError, Strict
+from upwatch.notify.channels.base import ChannelConfig, SendContext
 from upwatch.notify.channels.email_api import Mail, send_api
 from upwatch.notify.channels.http import network_cause
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 
 DEFAULT_PORTS = {"smtp": 587, "smtps": 465}
+
+
+class EmailApi(Strict):
+    provider: Literal["resend", "postmark", "sendgrid"]
+    """HTTPS email service to send through."""
+    api_key: Annotated[str, Field(min_length=1)]
+    """API key of the email service; write it as `${VAR}`, it is a secret."""
+
+
+class EmailChannel(ChannelConfig):
+    doc_intro: ClassVar[str] = (
+        "Sends mail over SMTP (`smtp_url`) or through an HTTPS email API (`api`), one of the two."
+    )
+    doc_example: ClassVar[str] = """\
+channels:
+  oncall-email: {type: email, smtp_url: "${SMTP_URL}", from: upwatch@example.com,
+                 to: [oncall@example.com]}
+  mail-api: {type: email, api: {provider: resend, api_key: "${RESEND_API_KEY}"},
+             from: upwatch@example.com, to: [team@example.com]}
+"""
+    doc_parts: ClassVar[tuple[tuple[str, type[Strict], str, str], ...]] = (
+        (
+            "email api",
+            EmailApi,
+            "The HTTPS email API of an email channel, for hosts that block outbound SMTP.",
+            """\
+channels:
+  mail-api: {type: email, api: {provider: postmark, api_key: "${POSTMARK_TOKEN}"},
+             from: upwatch@example.com, to: [team@example.com]}
+""",
+        ),
+    )
+    type: Literal["email"]
+    """Channel type: `email` sends mail over SMTP (`smtp_url`) or an HTTPS API (`api`)."""
+    smtp_url: str | None = None
+    """SMTP server as `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`
+    (implicit TLS); or give `api`."""
+    api: EmailApi | None = None
+    """An HTTPS email API to send through instead of SMTP (`provider`, `api_key`)."""
+    from_: Email = Field(alias="from")
+    """Sender address of the messages."""
+    to: Annotated[list[Email], Field(min_length=1)]
+    """Recipient addresses; at least one."""
+
+    def secret_values(self) -> set[str]:
+        # The whole SMTP URL too: aiosmtplib's errors may quote it.
+        return super().secret_values() | ({self.smtp_url} if self.smtp_url else set())
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^smtps?://[^\s/]+", value):
+            raise ValueError("must be smtp://user:pass@host:587 or smtps://user:pass@host:465")
+        return value
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> EmailChannel:
+        if self.smtp_url is not None and self.api is not None:
+            raise FieldError("smtp_url", "give either smtp_url or api, not both", judges=())
+        if self.smtp_url is None and self.api is None:
+            raise FieldError(
+                "smtp_url",
+                "an email channel needs smtp_url (smtp://user:pass@host:587) "
+                "or api ({provider: resend, api_key: ...}) to send through",
+                judges=(),
+            )
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +216,3 @@ def _connection_failure(exc: aiosmtplib.SMTPException, *, credentials: bool) -> 
 
 def _by_code(code: int, error: str) -> Outcome:
     return Outcome.give_up(error) if 500 <= code < 600 else Outcome.retry(error)
-
-
-def secrets(channel: EmailChannel) -> set[str]:
-    found: set[str] = set()
-    if channel.smtp_url:
-        found.add(channel.smtp_url)
-        target = parse_smtp_url(channel.smtp_url)
-        found.update(s for s in (target.password,) if s)
-    if channel.api is not None:
-        found.add(channel.api.api_key)
-    return found

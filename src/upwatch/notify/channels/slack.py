@@ -10,14 +10,32 @@ Slack answers 200 `ok`; 400 `invalid_blocks`, 403 `invalid_token`, 404 `no_servi
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from upwatch.config.models import SlackChannel
-from upwatch.notify.channels.base import SendContext
+from upwatch.config.fields import HttpUrl
+from upwatch.notify.channels.base import ChannelConfig, SendContext
 from upwatch.notify.channels.http import post, url_secrets
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.text import clip, slack_escape
+
+
+class SlackChannel(ChannelConfig):
+    url_is_secret: ClassVar[bool] = True  # whoever knows the webhook URL can post
+    doc_intro: ClassVar[str] = "Posts to a Slack incoming webhook."
+    doc_example: ClassVar[str] = """\
+channels:
+  team-slack: {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
+"""
+
+    type: Literal["slack"]
+    """Channel type: `slack` posts to a Slack incoming webhook."""
+    webhook_url: HttpUrl
+    """The Slack incoming-webhook URL; write it as `${VAR}`, it is a secret."""
+
+    def secret_values(self) -> set[str]:
+        return super().secret_values() | url_secrets(self.webhook_url)
+
 
 HEADER_LIMIT = 150
 TEXT_LIMIT = 3000
@@ -89,7 +107,3 @@ async def send(message: Message, channel: SlackChannel, ctx: SendContext) -> Out
     body = json.dumps(payload(message, ctx), ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json; charset=utf-8"}
     return await post(ctx.http, channel.webhook_url, body, headers, ctx.clock())
-
-
-def secrets(channel: SlackChannel) -> set[str]:
-    return url_secrets(channel.webhook_url)

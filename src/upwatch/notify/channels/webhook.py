@@ -10,20 +10,65 @@ key base64-decoded from `whsec_...`. Without a secret the request is unsigned.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
-from typing import Any
+from base64 import b64decode
+from typing import Any, ClassVar, Literal
 
 import httpx
+from pydantic import Field, field_validator
 
-from upwatch.config.models import WebhookChannel
-from upwatch.config.secrets import is_sensitive_header, url_credentials
+from upwatch.config.fields import HttpUrl
 from upwatch.engine.payload import iso
-from upwatch.notify.channels.base import SendContext
+from upwatch.notify.channels.base import ChannelConfig, SendContext
 from upwatch.notify.channels.http import post
 from upwatch.notify.message import Flapping, IncidentInfo, Message
 from upwatch.notify.outcome import Outcome
+
+
+class WebhookChannel(ChannelConfig):
+    doc_intro: ClassVar[str] = (
+        "POSTs a JSON event to `url`, signed per the Standard Webhooks specification when "
+        "`secret` is set."
+    )
+    doc_example: ClassVar[str] = """\
+channels:
+  pager:
+    type: webhook
+    url: https://hooks.example.com/upwatch
+    secret: "${WEBHOOK_SECRET}"
+    headers: {X-Team: platform}
+"""
+    type: Literal["webhook"]
+    """Channel type: `webhook` POSTs a JSON event to a URL."""
+    url: HttpUrl
+    """The `http://` or `https://` URL that receives the POST."""
+    secret: str | None = None
+    """Signing key, `whsec_` followed by base64 (Standard Webhooks); without it deliveries are
+    unsigned."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Extra request headers sent with every delivery, name to value."""
+
+    @field_validator("secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, value: str | None) -> str | None:
+        if value is not None and not _is_whsec(value):
+            raise ValueError("must be whsec_ followed by base64 (Standard Webhooks)")
+        return value
+
+
+def _is_whsec(value: str) -> bool:
+    # Signing decodes the key, so a secret that is not whole base64 would only fail at delivery.
+    key = value.removeprefix("whsec_")
+    if key == value or not key:
+        return False
+    try:
+        return bool(b64decode(key, validate=True))
+    except binascii.Error:
+        return False
+
 
 TEST_MONITOR = {"id": "upwatch-test", "name": "upwatch test notification", "group": None}
 
@@ -118,12 +163,3 @@ async def send(message: Message, channel: WebhookChannel, ctx: SendContext) -> O
     now = ctx.clock()
     headers = request_headers(message, channel, body, int(now.timestamp()))
     return await post(ctx.http, channel.url, body, headers, now)
-
-
-def secrets(channel: WebhookChannel) -> set[str]:
-    # The URL's credentials and sensitive headers only: `X-Team: platform` is not a secret.
-    found = set(url_credentials(channel.url))
-    found.update(v for k, v in channel.headers.items() if is_sensitive_header(k))
-    if channel.secret:
-        found.add(channel.secret)
-    return found

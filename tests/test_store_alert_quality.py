@@ -21,6 +21,7 @@ from tests.store_helpers import (
     state,
     up,
 )
+from upwatch.config.loader import LoadedConfig
 from upwatch.probes.result import ProbeResult
 from upwatch.store.tables import OUTBOX
 
@@ -64,6 +65,18 @@ async def test_a_step_with_severities_fires_only_for_those_and_severity_is_in_ev
     assert (api.severity, blog.severity) == ("critical", "warning")
 
 
+def flaky(policy: str, *, within: str) -> LoadedConfig:
+    """`flaky`: confirmed on one failure, flapping after 4 changes within `within`."""
+    return config(
+        http(
+            "flaky",
+            escalation=policy,
+            failure_threshold=1,
+            flapping={"changes": 4, "within": within},
+        )
+    )
+
+
 def flapping_target(minutes: int, *, every: timedelta, period: timedelta) -> list[ProbeResult]:
     """Probes every `every` for `minutes` of a target down for `period`, up for `period`, ..."""
     found = []
@@ -78,15 +91,7 @@ def flapping_target(minutes: int, *, every: timedelta, period: timedelta) -> lis
 async def test_a_target_flapping_for_an_hour_pages_at_most_once_per_episode(
     engine: AsyncEngine, make_harness: MakeHarness
 ) -> None:
-    loaded = config(
-        http(
-            "flaky",
-            escalation="default",
-            failure_threshold=1,
-            flapping={"changes": 4, "within": "30m"},
-        )
-    )
-    harness = await make_harness(loaded)
+    harness = await make_harness(flaky("default", within="30m"))
     results = flapping_target(60, every=timedelta(seconds=30), period=timedelta(minutes=2))
     results += [up(at(minutes=60) + timedelta(seconds=30 * i)) for i in range(80)]  # 40 min up
     for result in results:
@@ -109,15 +114,7 @@ async def test_a_target_flapping_for_an_hour_pages_at_most_once_per_episode(
 async def test_a_monitor_that_settles_down_escalates_from_the_moment_it_settled(
     engine: AsyncEngine, make_harness: MakeHarness
 ) -> None:
-    loaded = config(
-        http(
-            "flaky",
-            escalation="critical",
-            failure_threshold=1,
-            flapping={"changes": 4, "within": "10m"},
-        )
-    )
-    harness = await make_harness(loaded)
+    harness = await make_harness(flaky("critical", within="10m"))
     for minute, result in enumerate([down, up, down, up, down]):
         await harness.feed("flaky", result(at(minutes=minute)))  # flapping from the 4th change
     for second in range(0, 15 * 60, 30):  # down from minute 4 on: the last change

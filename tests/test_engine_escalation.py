@@ -251,6 +251,7 @@ def test_an_incident_message_carries_what_the_message_needs() -> None:
             "cause": "expected status 200, got 503",
             "policy": "critical",
             "held_by": None,
+            "alert_key": None,
         },
         "cause": "expected status 200, got 503",
         "cert_expires_at": None,

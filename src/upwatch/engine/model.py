@@ -87,6 +87,9 @@ class Incident:
     held_by: str | None = None
     # When the last hold ended: steps count `after` from here instead of from `started_at`.
     escalate_from: datetime | None = None
+    # Names the incident's one alert in on-call services (PagerDuty's dedup_key): a UUID the
+    # store gives it when it inserts the incident.
+    alert_key: str | None = None
 
     @property
     def is_open(self) -> bool:

@@ -5,7 +5,7 @@ Shape (JSON-ready: times are ISO 8601 UTC strings ending in `Z`, absent values a
     {"monitor": {"id": "api", "severity": "critical"},
      "incident": {"id", "started_at", "confirmed_at", "resolved_at", "resolution",
                   "duration_seconds", "acknowledged", "acknowledged_at", "step", "repeat",
-                  "cause", "policy"} or None,
+                  "cause", "policy", "held_by", "alert_key"} or None,
      "cause": "certificate expires in 6 days" or None,      # monitor notices
      "cert_expires_at": "..." or None,                      # certificate.expiring only
      "flapping": {"since", "changes", "within_seconds", "state"} or None}  # flapping, settled
@@ -53,6 +53,7 @@ def incident_data(
             "cause": incident.cause,
             "policy": incident.policy_name,
             "held_by": incident.held_by,
+            "alert_key": incident.alert_key,
         },
         "cause": incident.cause,
         "cert_expires_at": None,

@@ -79,6 +79,7 @@ class IncidentInfo:
     repeat: int
     cause: str
     policy: str | None
+    alert_key: str | None = None  # the incident's one alert in on-call services (a UUID)
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> IncidentInfo:
@@ -97,6 +98,7 @@ class IncidentInfo:
             repeat=int(data.get("repeat") or 0),
             cause=str(data.get("cause") or ""),
             policy=data.get("policy"),
+            alert_key=data.get("alert_key"),
         )
 
     @property

@@ -35,7 +35,8 @@ class Acknowledged:
 
 
 async def open_incident(connection: AsyncConnection, incident: Incident) -> Incident:
-    """Insert a newly confirmed incident; returns it with its id."""
+    """Insert a newly confirmed incident; returns it with its id and its alert key."""
+    incident = replace(incident, alert_key=incident.alert_key or rows.new_alert_key())
     return replace(incident, id=await rows.insert_incident(connection, incident))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -11,6 +12,11 @@ from upwatch.engine.escalation import CANCELLED_BY_ACK_OR_RESOLVE
 from upwatch.engine.model import EscalationProgress, Incident
 from upwatch.store.states import incident_of, policy_json
 from upwatch.store.tables import INCIDENTS, OUTBOX
+
+
+def new_alert_key() -> str:
+    """A fresh key for an incident's one alert in on-call services (PagerDuty's dedup_key)."""
+    return str(uuid.uuid4())
 
 
 async def insert_incident(connection: AsyncConnection, incident: Incident) -> int:
@@ -26,6 +32,7 @@ async def insert_incident(connection: AsyncConnection, incident: Incident) -> in
         "severity": incident.severity,
         "held_by": incident.held_by,
         "escalate_from": incident.escalate_from,
+        "alert_key": incident.alert_key or new_alert_key(),
     }
     result = await connection.execute(INCIDENTS.insert().returning(INCIDENTS.c.id), values)
     return int(result.scalar_one())

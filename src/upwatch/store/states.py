@@ -92,6 +92,7 @@ def incident_of(row: Any) -> Incident:
         severity=row.severity or "critical",
         held_by=row.held_by,
         escalate_from=row.escalate_from,
+        alert_key=row.alert_key,
     )
 
 

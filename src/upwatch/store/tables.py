@@ -122,6 +122,9 @@ class IncidentRow(Base):
     severity: Mapped[str | None] = mapped_column(String(16))  # None: critical
     held_by: Mapped[str | None] = mapped_column(String(80))  # flapping | depends_on:<id>
     escalate_from: Mapped[datetime | None]  # steps count from here after a hold
+    # A UUID naming the incident's one alert in on-call services (PagerDuty's dedup_key), so
+    # trigger, acknowledge and resolve reach the same alert, across restarts too.
+    alert_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class OutboxRow(Base):

@@ -16,10 +16,11 @@ COPY src/ src/
 COPY migrations/ migrations/
 COPY templates/ templates/
 # The venv is made without pip and filled by the base image's pip (`--python`): the final image
-# ships upwatch and its dependencies only. migrations/ and templates/ travel inside the wheel.
+# ships upwatch and its dependencies only, with the `apprise` extra so the apprise channel works.
+# migrations/ and templates/ travel inside the wheel.
 RUN pip wheel --no-deps --wheel-dir /tmp/dist . \
     && python -m venv --without-pip /opt/venv \
-    && pip --python /opt/venv/bin/python install /tmp/dist/upwatch-*.whl
+    && pip --python /opt/venv/bin/python install "$(echo /tmp/dist/upwatch-*.whl)[apprise]"
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \

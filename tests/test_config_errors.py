@@ -392,6 +392,16 @@ INVALID = [
     ),
     case(
         "version: 1\nchannels:\n"
+        "  mail: {type: email, from: u@e.test, to: [o@e.test],\n"
+        "         api: {provider: sendgrid, api_key: k, api_base: api.eu.sendgrid.com}}\n"
+        + MONITORS,
+        "api.eu.sendgrid.com}",
+        "channels.mail.api.api_base",
+        "must be an http:// or https:// URL",
+        "email-api-base-without-scheme",
+    ),
+    case(
+        "version: 1\nchannels:\n"
         "  mail: {type: email, smtp_url: mail.test, from: u@e.test, to: [o@e.test]}\n" + MONITORS,
         "mail.test,",
         "channels.mail.smtp_url",

@@ -306,10 +306,13 @@ async def test_a_monitor_notice_webhook_has_a_null_incident_and_the_cause(
 API_KEY = "key-0123456789abcdef"
 
 
-def api_config(provider: str) -> LoadedConfig:
+def api_config(provider: str, api_base: str | None = None) -> LoadedConfig:
+    api = {"provider": provider, "api_key": API_KEY}
+    if api_base is not None:
+        api["api_base"] = api_base
     channel = {
         "type": "email",
-        "api": {"provider": provider, "api_key": API_KEY},
+        "api": api,
         "from": "upwatch@acme.test",
         "to": ["oncall@acme.test", "sre@acme.test"],
     }
@@ -329,8 +332,7 @@ async def test_resend_gets_its_own_request_format(http_receivers: MakeReceiver, 
     receiver = http_receivers(always(Reply(200, b'{"id": "49a3999c"}')))
     outcome = await send(
         incident_message(channel="oncall-email"),
-        api_config("resend"),
-        email_api_bases={"resend": receiver.url()},
+        api_config("resend", api_base=receiver.url()),
     )
     assert outcome.ok
     request = receiver.requests[0]
@@ -352,8 +354,7 @@ async def test_postmark_gets_its_own_request_format(
     receiver = http_receivers(always(Reply(200, b'{"ErrorCode": 0, "Message": "OK"}')))
     outcome = await send(
         incident_message(channel="oncall-email"),
-        api_config("postmark"),
-        email_api_bases={"postmark": receiver.url()},
+        api_config("postmark", api_base=receiver.url()),
     )
     assert outcome.ok
     request = receiver.requests[0]
@@ -381,8 +382,7 @@ async def test_sendgrid_gets_its_own_request_format(
     receiver = http_receivers(always(Reply(202, b"")))
     outcome = await send(
         incident_message(channel="oncall-email"),
-        api_config("sendgrid"),
-        email_api_bases={"sendgrid": receiver.url()},
+        api_config("sendgrid", api_base=receiver.url()),
     )
     assert outcome.ok
     request = receiver.requests[0]
@@ -398,6 +398,25 @@ async def test_sendgrid_gets_its_own_request_format(
     common_headers(body["headers"])
 
 
+@pytest.mark.parametrize(
+    ("provider", "path"),
+    [("resend", "/emails"), ("postmark", "/email"), ("sendgrid", "/v3/mail/send")],
+)
+@pytest.mark.parametrize("base_path", ["", "/", "/relay"])
+async def test_api_base_replaces_the_providers_host_and_keeps_its_path(
+    http_receivers: MakeReceiver, send: Any, provider: str, path: str, base_path: str
+) -> None:
+    receiver = http_receivers(always(Reply(202, b"{}")))
+    base = receiver.url(base_path) if base_path else receiver.url().rstrip("/")
+    outcome = await send(
+        incident_message(channel="oncall-email"), api_config(provider, api_base=base)
+    )
+    assert outcome.ok
+    assert [(r.method, r.path) for r in receiver.requests] == [
+        ("POST", base_path.rstrip("/") + path)
+    ]
+
+
 async def test_an_email_api_refusing_the_key_is_a_permanent_failure(
     http_receivers: MakeReceiver, send: Any
 ) -> None:
@@ -406,8 +425,7 @@ async def test_an_email_api_refusing_the_key_is_a_permanent_failure(
     )
     outcome = await send(
         incident_message(channel="oncall-email"),
-        api_config("postmark"),
-        email_api_bases={"postmark": receiver.url()},
+        api_config("postmark", api_base=receiver.url()),
     )
     assert outcome.permanent
     assert "Bad or missing API token" in (outcome.error or "")

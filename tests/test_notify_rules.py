@@ -10,7 +10,7 @@ import pytest
 
 from tests.notify_receivers import T0
 from upwatch.notify.backoff import GIVE_UP_AFTER, MAX_DELAY, delay, next_attempt
-from upwatch.notify.channels.email_api import api_bases
+from upwatch.notify.channels.email_api import Mail, send_api
 from upwatch.notify.channels.http import describe_error, judge, retry_after, url_secrets
 from upwatch.notify.links import TokenProblem, ack_token, check_ack_token
 
@@ -130,12 +130,27 @@ def test_ack_tokens_name_one_incident_and_expire() -> None:
     assert check_ack_token("another key", token, T0).problem is TokenProblem.INVALID
 
 
-def test_email_api_hosts_default_to_the_providers_and_can_be_pointed_elsewhere() -> None:
-    assert api_bases({}) == {
-        "resend": "https://api.resend.com",
-        "postmark": "https://api.postmarkapp.com",
-        "sendgrid": "https://api.sendgrid.com",
-    }
-    moved = api_bases({"UPWATCH_EMAIL_API_BASE_POSTMARK": "http://127.0.0.1:9999"})
-    assert moved["postmark"] == "http://127.0.0.1:9999"
-    assert moved["resend"] == "https://api.resend.com"
+@pytest.mark.parametrize(
+    ("provider", "url"),
+    [
+        ("resend", "https://api.resend.com/emails"),
+        ("postmark", "https://api.postmarkapp.com/email"),
+        ("sendgrid", "https://api.sendgrid.com/v3/mail/send"),
+    ],
+)
+async def test_an_email_api_without_api_base_posts_to_the_providers_own_host(
+    provider: str, url: str
+) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200)
+
+    mail = Mail(
+        "upwatch@acme.test", ("oncall@acme.test",), "[TEST] upwatch", "text", "<p>html</p>", {}
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        outcome = await send_api(http, provider, "key-0123456789abcdef", mail, now=T0)
+    assert outcome.ok
+    assert seen == [url]

@@ -452,7 +452,7 @@ async def test_no_secret_reaches_an_attempt_error_or_a_log_line(
             ),
             "mail-api": {
                 "type": "email",
-                "api": {"provider": "resend", "api_key": api_key},
+                "api": {"provider": "resend", "api_key": api_key, "api_base": echo.url()},
                 "from": "upwatch@acme.test",
                 "to": ["team@acme.test"],
             },
@@ -465,7 +465,7 @@ async def test_no_secret_reaches_an_attempt_error_or_a_log_line(
         }
     )
     await seed_incident(engine, loaded)
-    worker = make_worker(loaded, clock, email_api_bases={"resend": echo.url()})
+    worker = make_worker(loaded, clock)
     with structlog.testing.capture_logs() as logs:
         await worker.run_once()
 

@@ -1,10 +1,11 @@
 """The image's steps without a Docker engine: build the wheel, install it, check, run, stop.
 
 The same commands as the Dockerfile: `pip wheel --no-deps`, a venv made `--without-pip` and filled
-by pip's `--python`, `upwatch check --no-env` on the shipped example, then `upwatch run` on a fresh
-SQLite under a `/data`-like folder, from a working directory outside the checkout, so the Alembic
-scripts can only come from the wheel's `upwatch/_migrations`. Dependencies are resolved by pip from
-the configured indexes, as in the image, so a dependency missing from pyproject.toml fails here.
+by pip's `--python` (with the `apprise` extra), `upwatch check --no-env` on the shipped example,
+then `upwatch run` on a fresh SQLite under a `/data`-like folder, from a working directory outside
+the checkout, so the Alembic scripts can only come from the wheel's `upwatch/_migrations`.
+Dependencies are resolved by pip from the configured indexes, as in the image, so a dependency
+missing from pyproject.toml fails here.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     (wheel,) = (work / "dist").glob("upwatch-*.whl")
     venv = work / "opt-venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
-    _run([*pip, "--python", str(venv / "bin" / "python"), "install", str(wheel)])
+    _run([*pip, "--python", str(venv / "bin" / "python"), "install", f"{wheel}[apprise]"])
     seconds = time.monotonic() - started
     (site_packages,) = (venv / "lib").glob("python3.*/site-packages")
     return Installed(wheel, venv / "bin" / "upwatch", site_packages, seconds)
@@ -88,6 +89,12 @@ def test_the_wheel_ships_the_migrations_and_templates_next_to_the_code(
     assert any(n.startswith("upwatch/_migrations/versions/0001") for n in names)
     assert any(n.startswith("upwatch/_templates/") for n in names)
     assert (installed.site_packages / "upwatch" / "_migrations" / "env.py").is_file()
+
+
+def test_the_image_has_the_apprise_extra_so_the_apprise_channel_works(
+    installed: Installed,
+) -> None:
+    assert (installed.site_packages / "apprise" / "__init__.py").is_file()
 
 
 def test_check_no_env_passes_on_the_example_as_in_the_image_build(

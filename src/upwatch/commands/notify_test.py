@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import ssl
 import sys
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -53,16 +52,14 @@ async def send_test(
     loaded: LoadedConfig,
     *,
     smtp_tls: ssl.SSLContext | None = None,
-    email_api_bases: Mapping[str, str] | None = None,
 ) -> Outcome:
-    """Send the test message through `channel` (tests pass a CA or local API hosts)."""
+    """Send the test message through `channel` (tests pass their own CA)."""
     async with http_client() as http:
         ctx = SendContext(
             http=http,
             renderer=Renderer.for_config(loaded),
             clock=utcnow,
             smtp_tls=smtp_tls,
-            email_api_bases=email_api_bases,
         )
         return await deliver(notify_test_message(channel, loaded, utcnow()), loaded, ctx)
 

@@ -68,9 +68,11 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _field_secrets(name: str, value: Any, url_is_secret: bool) -> Iterator[str]:
+    # A list of strings is judged by its field's name, like one string (`urls: [...]`).
+    texts = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
     if name == "headers" and isinstance(value, Mapping):
         yield from (str(v) for k, v in value.items() if is_sensitive_header(str(k)))
-    elif isinstance(value, BaseModel | list | tuple | Mapping):
+    elif isinstance(value, BaseModel | list | tuple | Mapping) and not texts:
         yield from _model_secrets(value)
     elif _is_secret_field(name):
         yield from _strings(value)

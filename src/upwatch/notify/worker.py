@@ -23,7 +23,7 @@ import contextlib
 import random
 import ssl
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -73,7 +73,6 @@ class DeliveryWorker:
         clock: Callable[[], datetime],
         http: httpx.AsyncClient | None = None,
         smtp_tls: ssl.SSLContext | None = None,
-        email_api_bases: Mapping[str, str] | None = None,
         lease: timedelta = LEASE,
         send_timeout: float = SEND_TIMEOUT,
         poll_every: float = POLL_EVERY,
@@ -97,7 +96,6 @@ class DeliveryWorker:
         self._http = http
         self._owns_http = http is None
         self._smtp_tls = smtp_tls
-        self._api_bases = email_api_bases
         self._renderer: tuple[LoadedConfig, Renderer] | None = None
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
@@ -235,7 +233,6 @@ class DeliveryWorker:
             renderer=self._renderer[1],
             clock=self.clock,
             smtp_tls=self._smtp_tls,
-            email_api_bases=self._api_bases,
         )
 
     async def _complete(

@@ -7,7 +7,7 @@ imported for type checking only: at run time they arrive as arguments."""
 from __future__ import annotations
 
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
@@ -51,14 +51,12 @@ class SendContext:
 
     `clock` gives the time of this attempt (the webhook timestamp, the email Date). `smtp_tls`
     is the TLS context for SMTP (None: the system's trust store; tests pass their own CA).
-    `email_api_bases` overrides the email APIs' hosts (tests point them at a local receiver).
     """
 
     http: httpx.AsyncClient
     renderer: Renderer
     clock: Callable[[], datetime]
     smtp_tls: ssl.SSLContext | None = None
-    email_api_bases: Mapping[str, str] | None = None
     smtp_timeout: float = 15.0
 
 

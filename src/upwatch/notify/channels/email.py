@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from pydantic import Field, field_validator, model_validator
 
-from upwatch.config.fields import Email, FieldError, Strict
+from upwatch.config.fields import Email, FieldError, HttpUrl, Strict
 from upwatch.notify.channels.base import ChannelConfig, SendContext
 from upwatch.notify.channels.email_api import Mail, send_api
 from upwatch.notify.channels.http import network_cause
@@ -34,6 +34,9 @@ class EmailApi(Strict):
     """HTTPS email service to send through."""
     api_key: Annotated[str, Field(min_length=1)]
     """API key of the email service; write it as `${VAR}`, it is a secret."""
+    api_base: HttpUrl | None = None
+    """Scheme and host to send to instead of the provider's own, such as SendGrid's EU host
+    `https://api.eu.sendgrid.com`; the provider's path (`/v3/mail/send`) is appended."""
 
 
 class EmailChannel(ChannelConfig):
@@ -56,6 +59,12 @@ channels:
 channels:
   mail-api: {type: email, api: {provider: postmark, api_key: "${POSTMARK_TOKEN}"},
              from: upwatch@example.com, to: [team@example.com]}
+  mail-eu:
+    type: email
+    api: {provider: sendgrid, api_key: "${SENDGRID_API_KEY}",
+          api_base: "https://api.eu.sendgrid.com"}
+    from: upwatch@example.com
+    to: [team@example.com]
 """,
         ),
     )
@@ -65,7 +74,8 @@ channels:
     """SMTP server as `smtp://user:pass@host:587` (STARTTLS) or `smtps://user:pass@host:465`
     (implicit TLS); or give `api`."""
     api: EmailApi | None = None
-    """An HTTPS email API to send through instead of SMTP (`provider`, `api_key`)."""
+    """An HTTPS email API to send through instead of SMTP (`provider`, `api_key`, optional
+    `api_base`)."""
     from_: Email = Field(alias="from")
     """Sender address of the messages."""
     to: Annotated[list[Email], Field(min_length=1)]
@@ -154,7 +164,7 @@ async def send(message: Message, channel: EmailChannel, ctx: SendContext) -> Out
     if channel.api is not None:
         api = channel.api
         return await send_api(
-            ctx.http, api.provider, api.api_key, mail, now=ctx.clock(), bases=ctx.email_api_bases
+            ctx.http, api.provider, api.api_key, mail, now=ctx.clock(), base=api.api_base
         )
     assert channel.smtp_url is not None  # the config model requires one or the other
     return await send_smtp(mime(mail, ctx), parse_smtp_url(channel.smtp_url), ctx)

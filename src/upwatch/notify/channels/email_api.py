@@ -9,7 +9,6 @@ SMTP below its Pro plan):
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,19 +19,13 @@ import httpx
 from upwatch.notify.channels.http import post
 from upwatch.notify.outcome import Outcome
 
-# The real hosts. `SendContext.email_api_bases` replaces them in tests; a test harness driving
-# the real process sets UPWATCH_EMAIL_API_BASE_RESEND (POSTMARK, SENDGRID) instead.
+# The providers' own hosts; a channel's `api.api_base` replaces one (SendGrid's EU host
+# https://api.eu.sendgrid.com, a relay), and the provider's path is appended to it.
 API_BASES: Mapping[str, str] = {
     "resend": "https://api.resend.com",
     "postmark": "https://api.postmarkapp.com",
     "sendgrid": "https://api.sendgrid.com",
 }
-BASE_ENV = "UPWATCH_EMAIL_API_BASE_"
-
-
-def api_bases(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    env = os.environ if environ is None else environ
-    return {name: env.get(BASE_ENV + name.upper()) or url for name, url in API_BASES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +109,10 @@ async def send_api(
     mail: Mail,
     *,
     now: datetime,
-    bases: Mapping[str, str] | None = None,
+    base: str | None = None,
 ) -> Outcome:
     request = PROVIDERS[provider](mail, api_key)
-    url = (bases or api_bases())[provider].rstrip("/") + request.path
+    url = (base or API_BASES[provider]).rstrip("/") + request.path
     headers = {"Content-Type": "application/json", **request.headers}
     body = json.dumps(request.body, ensure_ascii=False).encode()
     return await post(http, url, body, headers, now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -23,6 +23,8 @@ from upwatch.notify.text import clip, one_line
 RETRYABLE_4XX = frozenset({408, 429})
 MAX_ERROR_BODY = 4096  # bytes of an error answer read to explain it
 SHOWN_ERROR_BODY = 200  # characters of it kept in the attempt's error
+# How an answer becomes an Outcome: (status, headers, body, now).
+Judge = Callable[[int, Mapping[str, str], bytes, datetime], Outcome]
 
 
 def url_secrets(url: str) -> set[str]:
@@ -40,7 +42,11 @@ async def post(
     content: bytes,
     headers: Mapping[str, str],
     now: datetime,
+    *,
+    judged_by: Judge | None = None,
 ) -> Outcome:
+    """POST `content`; the answer is judged by `judge()` unless a vendor's rules say otherwise
+    (`judged_by`: Telegram's 429 names its delay in the body, not in `Retry-After`)."""
     try:
         async with http.stream("POST", url, content=content, headers=dict(headers)) as response:
             body = await _read_some(response)
@@ -48,7 +54,7 @@ async def post(
         return Outcome.retry("timed out waiting for the receiver")
     except httpx.HTTPError as exc:
         return Outcome.retry(describe_error(exc))
-    return judge(response.status_code, response.headers, body, now)
+    return (judged_by or judge)(response.status_code, response.headers, body, now)
 
 
 async def _read_some(response: httpx.Response) -> bytes:

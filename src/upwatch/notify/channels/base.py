@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
-import httpx
-
 from upwatch.config.fields import Strict
 from upwatch.config.secrets import model_secrets
 from upwatch.notify.outcome import Outcome
 
 if TYPE_CHECKING:
+    import httpx
+
     from upwatch.notify.message import Message
     from upwatch.notify.render import Renderer
 

@@ -12,12 +12,13 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from upwatch.notify.channels.http import post
 from upwatch.notify.outcome import Outcome
+
+if TYPE_CHECKING:
+    import httpx
 
 # The providers' own hosts; a channel's `api.api_base` replaces one (SendGrid's EU host
 # https://api.eu.sendgrid.com, a relay), and the provider's path is appended to it.

@@ -13,12 +13,15 @@ import ssl
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.text import clip, one_line
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRYABLE_4XX = frozenset({408, 429})
 MAX_ERROR_BODY = 4096  # bytes of an error answer read to explain it
@@ -47,6 +50,10 @@ async def post(
 ) -> Outcome:
     """POST `content`; the answer is judged by `judge()` unless a vendor's rules say otherwise
     (`judged_by`: Telegram's 429 names its delay in the body, not in `Retry-After`)."""
+    # httpx is imported here, not with the module: the config models load every channel module
+    # (registry.py), and commands that never send (check, probe) should not pay for it.
+    import httpx
+
     try:
         async with http.stream("POST", url, content=content, headers=dict(headers)) as response:
             body = await _read_some(response)
@@ -99,12 +106,18 @@ _CAUSES: tuple[tuple[type[BaseException], str], ...] = (
     (socket.gaierror, "host name not found"),
     (ConnectionResetError, "the receiver reset the connection"),
 )
-_KINDS: tuple[tuple[type[Exception], str], ...] = (
-    (httpx.RemoteProtocolError, "the receiver closed the connection without a valid answer"),
-    (httpx.ConnectError, "could not connect to the receiver"),
-    (httpx.UnsupportedProtocol, "the channel's URL is not a valid http(s) URL"),
-    (httpx.InvalidURL, "the channel's URL is not a valid http(s) URL"),
-)
+
+
+@cache
+def _kinds() -> tuple[tuple[type[BaseException], str], ...]:
+    import httpx
+
+    return (
+        (httpx.RemoteProtocolError, "the receiver closed the connection without a valid answer"),
+        (httpx.ConnectError, "could not connect to the receiver"),
+        (httpx.UnsupportedProtocol, "the channel's URL is not a valid http(s) URL"),
+        (httpx.InvalidURL, "the channel's URL is not a valid http(s) URL"),
+    )
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -129,7 +142,7 @@ def network_cause(
 
 def describe_error(exc: BaseException) -> str:
     """A network failure in words, without the URL (httpx's messages may quote it)."""
-    words = network_cause(exc, (*_CAUSES, *_KINDS))
+    words = network_cause(exc, (*_CAUSES, *_kinds()))
     if words is not None:
         return words
     if "refused" in str(exc).lower():

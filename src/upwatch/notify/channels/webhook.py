@@ -15,9 +15,8 @@ import hashlib
 import hmac
 import json
 from base64 import b64decode
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import httpx
 from pydantic import Field, field_validator
 
 from upwatch.config.fields import HttpUrl
@@ -26,6 +25,9 @@ from upwatch.notify.channels.base import ChannelConfig, SendContext
 from upwatch.notify.channels.http import post
 from upwatch.notify.message import Flapping, IncidentInfo, Message
 from upwatch.notify.outcome import Outcome
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class WebhookChannel(ChannelConfig):
@@ -142,6 +144,8 @@ def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
 def request_headers(
     message: Message, channel: WebhookChannel, body: bytes, timestamp: int
 ) -> httpx.Headers:
+    import httpx  # here, not at import: the config models load this module (see registry.py)
+
     headers = httpx.Headers({"Content-Type": "application/json", "User-Agent": "upwatch"})
     headers.update(channel.headers)  # the user's headers, except the protocol's own below
     headers.update(

@@ -207,10 +207,11 @@ def test_the_command_returns_soon_after_the_deadline_of_a_silent_server(
     assert done.returncode == 1, done.stderr
     assert "\ncause     timed out after 1s waiting for response headers\n" in done.stdout
     # From the moment the request reached the server to the command's exit; the interpreter's
-    # own start (~0.3 s of imports) comes before and is bounded separately, loosely.
+    # own start (~0.8 s of imports, several seconds on a loaded CI machine) comes before and is
+    # bounded separately, loosely: only a hang fails it.
     asked_at = next(r.received_at for r in http_server.requests if r.path == "/never/cli")
     assert finished - asked_at < 1.5
-    assert finished - started < 2.5
+    assert finished - started < 8
 
 
 # ---- only the monitor's own ${VAR}s are needed, others may be unset ---------------------------

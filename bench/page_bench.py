@@ -148,17 +148,19 @@ async def render_times(db_path: Path, monitors: int) -> tuple[float, float]:
     """Seconds to read and render the status page: the first time, and again 5 s later (when
     the cached past days make it cheaper), in this process without any HTTP."""
     from upwatch.store.database import create_engine, database_url
+    from upwatch.store.latency_window import LatencyWindow
     from upwatch.web.board_source import fetch_board_source
     from upwatch.web.pages_board import render_status
 
     loaded = bench_config(monitors)
     engine = create_engine(database_url({"DATABASE_URL": f"sqlite:///{db_path}"}))
     took = []
+    latency = LatencyWindow()
     try:
         for now in (NOW, NOW + timedelta(seconds=5)):
             started = time.perf_counter()
-            source = await fetch_board_source(engine, loaded.config, now)
-            render_status(source, loaded, (), now)
+            source = await fetch_board_source(engine, loaded.config, now, latency)
+            render_status(source, loaded, now)
             took.append(time.perf_counter() - started)
     finally:
         await engine.dispose()

@@ -490,6 +490,12 @@ class Announcement(Strict):
     from the file) when left out."""
 
 
+class Subscriptions(Strict):
+    email_channel: Slug
+    """Name of the email channel that sends subscribers their confirmation link and the
+    incident messages they subscribed to."""
+
+
 class StatusPage(Strict):
     title: str = "Status"
     """Title of the status page."""
@@ -503,6 +509,22 @@ class StatusPage(Strict):
     timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
     """IANA time zone (`UTC`, `Europe/Berlin`) for times on the page and for maintenance cron
     expressions."""
+    auto_refresh: Duration | None = None
+    """Reload the status page in the browser this often, as a duration of at least `10s`
+    (`60s`); no automatic reload when left out."""
+    updates_policy: Slug | None = None
+    """Escalation policy through which written updates of hand-declared incidents are sent
+    (`incident.updated`); updates of monitors' incidents go to every channel already told."""
+    subscriptions: Subscriptions | None = None
+    """Email subscriptions to public incidents (`{email_channel: NAME}`), with double opt-in
+    and one-click unsubscribe; off when left out."""
+
+    @field_validator("auto_refresh")
+    @classmethod
+    def _refresh_not_tiny(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(seconds=10):
+            raise ValueError("must be at least 10s")
+        return value
 
 
 class Notifications(Strict):

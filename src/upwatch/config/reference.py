@@ -217,6 +217,7 @@ _REFS = {
     "StatusPage": "status_page",
     "Notifications": "notifications",
     "Retention": "retention",
+    "Subscriptions": "subscriptions",
     "Slo": "slo",
     "Flapping": "flapping",
     "SloAlerts": "slo_alerts",

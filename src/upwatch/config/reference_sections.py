@@ -393,7 +393,32 @@ status_page:
   public_url: https://status.example.com
   show_urls: false
   timezone: Europe/Berlin
+  auto_refresh: 60s
+  updates_policy: status-updates
+  subscriptions: {email_channel: status-mail}
+channels:
+  team-slack: {type: slack, webhook_url: "${SLACK_WEBHOOK_URL}"}
+  status-mail: {type: email, api: {provider: resend, api_key: "${RESEND_API_KEY}"},
+                from: status@example.com, to: [team@example.com]}
+escalations:
+  status-updates: [{after: 0s, notify: [team-slack]}]
 """,
+    ),
+    Section(
+        "subscriptions",
+        models.Subscriptions,
+        "Visitors subscribe to public incidents by email on the status page: a confirmation link "
+        "first (double opt-in), then `incident.opened`, `incident.updated` and "
+        "`incident.resolved` of public monitors, each with a one-click unsubscribe link. "
+        "Addresses are never shown anywhere.",
+        """\
+status_page:
+  subscriptions: {email_channel: status-mail}
+channels:
+  status-mail: {type: email, smtp_url: "${SMTP_URL}", from: status@example.com,
+                to: [team@example.com]}
+""",
+        level=3,
     ),
     Section(
         "notifications",

@@ -35,6 +35,7 @@ def check_references(doc: dict[str, Any]) -> list[tuple[Path, str]]:
         *_maintenance_monitors(doc.get("maintenance"), monitors),
         *_dependencies(monitors),
         *_slo_alert_policy(doc.get("slo_alerts"), _names(doc.get("escalations"))),
+        *_status_page_names(doc),
     ]
 
 
@@ -162,3 +163,29 @@ def _slo_alert_policy(section: Any, policies: list[str]) -> list[tuple[Path, str
     if isinstance(policy, str) and policy not in policies:
         return [(("slo_alerts", "policy"), _missing("escalation policy", policy, policies))]
     return []
+
+
+def _status_page_names(doc: dict[str, Any]) -> list[tuple[Path, str]]:
+    """`updates_policy` names a policy, `subscriptions.email_channel` an email channel."""
+    page = doc.get("status_page")
+    if not isinstance(page, dict):
+        return []
+    problems: list[tuple[Path, str]] = []
+    policies = _names(doc.get("escalations"))
+    policy = page.get("updates_policy")
+    if isinstance(policy, str) and policy not in policies:
+        message = _missing("escalation policy", policy, policies)
+        problems.append((("status_page", "updates_policy"), message))
+    subscriptions = page.get("subscriptions")
+    name = subscriptions.get("email_channel") if isinstance(subscriptions, dict) else None
+    found = doc.get("channels")
+    channels: dict[str, Any] = found if isinstance(found, dict) else {}
+    emails = [n for n, c in channels.items() if isinstance(c, dict) and c.get("type") == "email"]
+    if isinstance(name, str) and name not in emails:
+        problems.append(
+            (
+                ("status_page", "subscriptions", "email_channel"),
+                _missing("email channel", name, emails),
+            )
+        )
+    return problems

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import Row, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upwatch.store.rollups import Rollup, rollup_of
 from upwatch.store.tables import HOURLY, INCIDENTS, MONITORS, PERIODS, RESULTS, STATES
 
 
@@ -92,19 +91,6 @@ async def excluded_since(connection: AsyncConnection, start: datetime) -> dict[s
     for row in await connection.execute(query):
         found[row.monitor_id].append(Interval(row.started_at, row.ended_at))
     return found
-
-
-async def latency_since(connection: AsyncConnection, start: datetime) -> dict[str, Rollup]:
-    """Hourly rollups merged per monitor since `start` (for p50/p95/p99 response times); rows
-    without a latency sketch (from before migration 0004) add no durations."""
-    # Only the columns a Rollup needs: the legacy histogram and bucket times would be decoded
-    # for nothing, on every rendering of the status page and every /metrics.
-    columns = ("monitor_id", "checks", "failures", "degraded", "latency_sum_ms", "latency_sketch")
-    query = select(*(HOURLY.c[name] for name in columns)).where(HOURLY.c.bucket >= start)
-    merged: dict[str, Rollup] = {}
-    for row in await connection.execute(query):
-        merged.setdefault(row.monitor_id, Rollup()).merge(rollup_of(row))
-    return merged
 
 
 async def hourly_rollups(

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from upwatch.config.models import Config
 from upwatch.store import reads
+from upwatch.store.latency_window import LatencyWindow
 from upwatch.store.rollups import Rollup
 from upwatch.web.views import History, load_history
 
 HISTORY_DAYS = 7  # "Past incidents" lists this many days
 HISTORY_LIMIT = 500
 OPEN_LIMIT = 1000
-LATENCY_WINDOW = timedelta(hours=24)  # response time percentiles cover this
 
 
 def public_rows(rows: list[Row[Any]], config: Config) -> list[Row[Any]]:
@@ -38,7 +38,9 @@ class BoardSource:
     latency: dict[str, Rollup]  # hourly rollups of the last 24 hours, merged per monitor
 
 
-async def fetch_board_source(engine: AsyncEngine, config: Config, now: datetime) -> BoardSource:
+async def fetch_board_source(
+    engine: AsyncEngine, config: Config, now: datetime, latency: LatencyWindow
+) -> BoardSource:
     async with engine.connect() as connection:
         rows = public_rows(await reads.live_monitors(connection), config)
         ids = [r.id for r in rows]
@@ -52,5 +54,5 @@ async def fetch_board_source(engine: AsyncEngine, config: Config, now: datetime)
             since=now - timedelta(days=HISTORY_DAYS + 1),
             limit=HISTORY_LIMIT,
         )
-        latency = await reads.latency_since(connection, now - LATENCY_WINDOW)
-    return BoardSource(rows, history, open_incidents, recent, latency)
+        merged = await latency.read(connection, now)
+    return BoardSource(rows, history, open_incidents, recent, merged)

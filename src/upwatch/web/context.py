@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upwatch.config.loader import LoadedConfig
 from upwatch.runtime.health import Health
 from upwatch.runtime.settings import Settings
+from upwatch.store.latency_window import LatencyWindow
 from upwatch.web.checkins import CheckinGate
 from upwatch.web.metrics_runtime import Probing, ResultPipeline
 from upwatch.web.page_cache import PageCache
@@ -38,6 +39,8 @@ class AppContext:
     checkin_gate: CheckinGate = field(default_factory=CheckinGate)  # thins bursts of successes
     clock: Callable[[], datetime] = field(default=utcnow)
     pages: PageCache = field(default_factory=PageCache)  # rendered public pages, per process
+    # The last 24 hours' completed-hour latency sketches merged per monitor, per process
+    latency: LatencyWindow = field(default_factory=LatencyWindow)
     notifier: DeliveryWorker | None = None  # the outbox worker: delivery counters for /metrics
     pipeline: ResultPipeline | None = None  # the result buffer: its counters for /metrics
     probing: Probing | None = None  # the monitoring service: shards and schedule load

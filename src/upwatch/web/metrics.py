@@ -120,7 +120,7 @@ async def _exposition(ctx: AppContext, *, private: bool) -> bytes:
     """Every monitor with the token; without it public monitors only, and no channel names."""
     assert ctx.engine is not None
     now = ctx.clock()
-    source = await fetch_metrics_source(ctx.engine, now, ctx.loaded.config)
+    source = await fetch_metrics_source(ctx.engine, now, ctx.loaded.config, ctx.latency)
     runtime = runtime_counts(ctx)
     collector = MonitorCollector(
         source,

@@ -6,7 +6,7 @@ Read per scrape, so the numbers are never older than the database."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upwatch.config.models import Config
 from upwatch.engine.slo import SloStatus
 from upwatch.store import reads
+from upwatch.store.latency_window import LatencyWindow
 from upwatch.store.rollups import Rollup
 from upwatch.store.slo_reads import slo_statuses
 from upwatch.web.views import History, load_history
-
-LATENCY_WINDOW = timedelta(hours=24)  # upwatch_response_time_seconds covers this, as the page does
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +30,18 @@ class MetricsSource:
     latency: dict[str, Rollup] = field(default_factory=dict)  # hourly rollups, last 24 hours
 
 
-async def fetch_metrics_source(engine: AsyncEngine, now: datetime, config: Config) -> MetricsSource:
+async def fetch_metrics_source(
+    engine: AsyncEngine, now: datetime, config: Config, latency: LatencyWindow
+) -> MetricsSource:
     async with engine.connect() as connection:
         found = await reads.monitors_with_latest_result(connection)
         open_incidents = await reads.open_incident_counts(connection)
         history = await load_history(connection, now)
         slo = await slo_statuses(connection, config, [r.id for r in found], now)
-        latency = await reads.latency_since(connection, now - LATENCY_WINDOW)
+        merged = await latency.read(connection, now)
     rows, seen = [], set()
     for row in found:  # two results at the same instant would repeat a monitor: keep one
         if row.id not in seen:
             seen.add(row.id)
             rows.append(row)
-    return MetricsSource(rows, open_incidents, history, slo, latency)
+    return MetricsSource(rows, open_incidents, history, slo, merged)

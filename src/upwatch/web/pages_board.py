@@ -76,7 +76,7 @@ async def current_page(ctx: AppContext) -> StatusPage:
     async def build() -> StatusPage:
         assert ctx.engine is not None
         now = ctx.clock()
-        source = await fetch_board_source(ctx.engine, loaded.config, now)
+        source = await fetch_board_source(ctx.engine, loaded.config, now, ctx.latency)
         return await asyncio.to_thread(render_status, source, loaded, now)
 
     return await ctx.pages.get(("status", loaded.digest), build, ctx.state_version())

@@ -61,26 +61,26 @@ class LatencyWindow:
         first = start if start == hour_of(start) else hour_of(start) + timedelta(hours=1)
         span = (first, current)  # the completed hours: buckets from `first` up to `current`
         fingerprints = await _fingerprints(connection, *span)
-        stale = [m for m, f in fingerprints.items() if not self._holds(m, span, f)]
+        # Taken before the next await: another read (another task, another hour) may replace
+        # the entries meanwhile, and each is only good for its own span and fingerprint.
+        held = {
+            m: e
+            for m, e in self._past.items()
+            if e.span == span and e.fingerprint == fingerprints.get(m)
+        }
+        stale = [m for m in fingerprints if m not in held]
         # Rows read after their fingerprint are as new or newer: a result landing in between
         # makes the next read find a different sum and merge again, never serve a stale one.
         everything = len(stale) == len(fingerprints)
         fresh = await _merged(connection, span, None if everything else stale) if stale else {}
-        # Built as a new dict, not updated in place: monitors gone from the window are dropped,
-        # and a read racing this one (another task, another hour) only replaces whole entries,
-        # each checked against its own span and fingerprint before use.
-        past = {m: self._past[m] for m in fingerprints if m not in fresh and m in self._past}
-        past.update({m: _Past(span, fingerprints[m], r) for m, r in fresh.items()})
+        # A new dict, not updated in place: monitors gone from the window are dropped.
+        past = held | {m: _Past(span, fingerprints[m], r) for m, r in fresh.items()}
         self._past = past
         merged = {m: _copy(entry.rollup) for m, entry in past.items()}
         live = select(*(HOURLY.c[name] for name in _COLUMNS)).where(HOURLY.c.bucket >= current)
         for row in await connection.execute(live):
             merged.setdefault(row.monitor_id, Rollup()).merge(rollup_of(row))
         return merged
-
-    def _holds(self, monitor_id: str, span: tuple[datetime, datetime], found: Fingerprint) -> bool:
-        entry = self._past.get(monitor_id)
-        return entry is not None and entry.span == span and entry.fingerprint == found
 
 
 def _copy(rollup: Rollup) -> Rollup:

@@ -24,31 +24,17 @@ from urllib.parse import unquote
 
 from pydantic import AfterValidator, Field, field_validator
 
-from upwatch.engine.model import EventType
 from upwatch.notify.channels.base import ChannelConfig, SendContext
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
+from upwatch.notify.tone import Tone, tone
 
 MISSING = (
     "the apprise channel needs the optional apprise package: pip install 'upwatch[apprise]' "
     "(the Docker image has it)"
 )
 # Apprise's notify types colour or label the message in services that show them.
-NOTIFY_TYPES = {
-    EventType.INCIDENT_OPENED: "failure",
-    EventType.INCIDENT_ESCALATED: "failure",
-    EventType.INCIDENT_REMINDER: "failure",
-    EventType.SLO_EXHAUSTED: "failure",
-    EventType.CHANNEL_FAILED: "failure",
-    EventType.INCIDENT_RESOLVED: "success",
-    EventType.MONITOR_SETTLED: "success",
-    EventType.SLO_RESOLVED: "success",
-    EventType.MONITOR_DEGRADED: "warning",
-    EventType.MONITOR_FLAPPING: "warning",
-    EventType.CERTIFICATE_EXPIRING: "warning",
-    EventType.SLO_BURN_FAST: "warning",
-    EventType.SLO_BURN_SLOW: "warning",
-}
+NOTIFY_TYPES = {Tone.BAD: "failure", Tone.WARNING: "warning", Tone.GOOD: "success"}
 SHORTEST_SECRET = 4  # shorter pieces of a URL (`www`, a port) would be starred everywhere
 
 
@@ -145,7 +131,7 @@ async def notify_one(url: str, title: str, body: str, notify_type: str) -> bool:
 async def send(message: Message, channel: AppriseChannel, ctx: SendContext) -> Outcome:
     title = ctx.renderer.subject(message)
     body = ctx.renderer.text(message)
-    notify_type = NOTIFY_TYPES.get(message.event, "info")
+    notify_type = NOTIFY_TYPES.get(tone(message), "info")
     # One Apprise per URL, so a failure can name the URL (by its place) that failed.
     delivered = await asyncio.gather(
         *(notify_one(url, title, body, notify_type) for url in channel.urls)

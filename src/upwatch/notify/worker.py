@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
+from upwatch.notify import subscriber_mail
 from upwatch.notify.backoff import next_attempt
 from upwatch.notify.channels.base import SendContext
 from upwatch.notify.compose import compose
@@ -40,7 +41,7 @@ from upwatch.notify.failures import failure_notices, failure_targets
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.render import Renderer
 from upwatch.runtime.settings import Settings
-from upwatch.store import deliveries
+from upwatch.store import deliveries, subscribers
 from upwatch.store.deliveries import Delivery
 from upwatch.store.incidents import told_channels
 from upwatch.store.outbox import enqueue
@@ -193,8 +194,18 @@ class DeliveryWorker:
             if claimed is None:
                 return  # another worker has it, or it is no longer due
             delivery, told = claimed
+            if delivery.channel == subscribers.FAN_OUT:
+                await self._fan_out(delivery, loaded)
+                return
             attempted_at = self.clock()
-            outcome = await self._send(delivery, told, loaded)
+            subscriber = subscribers.subscriber_of(delivery.channel)
+            if subscriber is None:
+                outcome = await self._send(delivery, told, loaded)
+            else:
+                sent = await self._send_subscriber(delivery, subscriber, loaded)
+                if sent is None:
+                    return  # unsubscribed meanwhile: cancelled, nothing to send
+                outcome = sent
             await self._complete(delivery, outcome, attempted_at, loaded)
         except (OSError, SQLAlchemyError) as exc:
             log.warning(
@@ -212,6 +223,8 @@ class DeliveryWorker:
             delivery = await deliveries.load(connection, outbox_id) if won else None
             if delivery is None:
                 return None
+            if subscribers.is_subscriber_row(delivery.channel):  # no "who was told" for them
+                return delivery, ()
             return delivery, await deliveries.recipients(connection, delivery)
 
     async def _send(
@@ -222,6 +235,47 @@ class DeliveryWorker:
         except (KeyError, TypeError, ValueError) as exc:  # a row no version could send
             return Outcome.give_up(f"the stored message is malformed ({type(exc).__name__})")
         return await deliver(message, loaded, self._context(loaded), self.send_timeout)
+
+    async def _fan_out(self, delivery: Delivery, loaded: LoadedConfig) -> None:
+        """Turn one incident event into one row per confirmed subscriber (none when
+        subscriptions were turned off since), and mark the event's row done, atomically."""
+        now = self.clock()
+        added = 0
+        async with self.engine.begin() as connection:
+            if loaded.config.status_page.subscriptions is not None:
+                added = await subscribers.fan_out(
+                    connection,
+                    key=delivery.key,
+                    event=delivery.event,
+                    monitor_id=delivery.monitor_id,
+                    payload=delivery.payload,
+                    at=delivery.event_at,
+                    now=now,
+                )
+            await deliveries.mark_delivered(connection, delivery.id, now)
+        log.info("subscriber messages enqueued", kind=delivery.event, count=added)
+
+    async def _send_subscriber(
+        self, delivery: Delivery, subscriber_id: int, loaded: LoadedConfig
+    ) -> Outcome | None:
+        async with self.engine.begin() as connection:
+            found = await subscribers.recipient(connection, subscriber_id)
+            confirming = delivery.event == subscribers.CONFIRM_EVENT
+            wanted = found is not None and (not found.unsubscribed if confirming else found.active)
+            if not wanted:
+                await deliveries.mark_cancelled(connection, delivery.id, self.clock())
+                return None
+        assert found is not None
+        note = subscriber_mail.SubscriberNote(
+            delivery.key,
+            delivery.event,
+            subscriber_id,
+            found.address,
+            delivery.monitor_name,
+            delivery.payload,
+        )
+        ctx = self._context(loaded)
+        return await subscriber_mail.send(note, loaded, self.secret_key, ctx, self.send_timeout)
 
     def _context(self, loaded: LoadedConfig) -> SendContext:
         if self._renderer is None or self._renderer[0] is not loaded:
@@ -279,9 +333,9 @@ class DeliveryWorker:
         error = outcome.error or "failed"
         if not outcome.permanent:
             error = f"gave up after {delivery.attempts} attempts in 24 h; last error: {error}"
-            self.gave_up[delivery.channel] += 1
+            self.gave_up[_counted(delivery)] += 1
         else:
-            self.failed_permanently[delivery.channel] += 1
+            self.failed_permanently[_counted(delivery)] += 1
         await deliveries.mark_failed(connection, delivery.id, now, error)
         log.error(
             "notification failed permanently",
@@ -311,7 +365,7 @@ class DeliveryWorker:
     # ---- logs ---------------------------------------------------------------------------------
 
     def _log_delivered(self, delivery: Delivery, outcome: Outcome) -> None:
-        self.delivered[delivery.channel] += 1
+        self.delivered[_counted(delivery)] += 1
         log.info(
             "notification delivered",
             **_about(delivery),
@@ -319,7 +373,7 @@ class DeliveryWorker:
         )
 
     def _log_retry(self, delivery: Delivery, outcome: Outcome, retry_at: datetime) -> None:
-        self.retried[delivery.channel] += 1
+        self.retried[_counted(delivery)] += 1
         log.warning(
             "notification not delivered; will retry",
             **_about(delivery),
@@ -329,8 +383,16 @@ class DeliveryWorker:
         )
 
 
+def _counted(delivery: Delivery) -> str:
+    """The channel a delivery counts under: every subscriber under one name (no per-person
+    label in `/metrics`)."""
+    if subscribers.subscriber_of(delivery.channel) is not None:
+        return subscribers.FAN_OUT
+    return delivery.channel
+
+
 def _about(delivery: Delivery) -> dict[str, object]:
-    """The fields every log line about a delivery carries."""
+    """The fields every log line about a delivery carries (a subscriber by id, never address)."""
     return {
         "channel": delivery.channel,
         "kind": delivery.event,

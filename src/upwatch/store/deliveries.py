@@ -180,6 +180,10 @@ async def mark_failed(
     await _finish(connection, outbox_id, {"failed_at": at, "last_error": error})
 
 
+async def mark_cancelled(connection: AsyncConnection, outbox_id: int, at: datetime) -> None:
+    await _finish(connection, outbox_id, {"cancelled_at": at})
+
+
 async def reschedule(connection: AsyncConnection, outbox_id: int, at: datetime, error: str) -> None:
     """Release the claim and try again at `at`."""
     await _finish(connection, outbox_id, {"next_attempt_at": at, "last_error": error})

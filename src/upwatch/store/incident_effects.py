@@ -11,6 +11,9 @@ acknowledge link in the web app both go through here; nothing else writes incide
 - `resolve`: close it, cancel what was not sent, tell every channel told anything (unless the
   resolution is quiet), and add its time to the rollups.
 - `acknowledge`: mark it acknowledged (once), cancel what was not sent, tell the told channels.
+
+Opening and resolving a public incident also enqueue one row for email subscribers (when anyone
+is subscribed; see `upwatch.store.subscribers`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.engine import escalation
-from upwatch.engine.model import EscalationProgress, Incident
+from upwatch.engine.model import EscalationProgress, EventType, Incident
 from upwatch.store import incidents as rows
+from upwatch.store import subscribers
 from upwatch.store.acks import acknowledge as mark_acknowledged
 from upwatch.store.outbox import enqueue
 from upwatch.store.rollups import add_downtime
@@ -37,7 +41,11 @@ class Acknowledged:
 async def open_incident(connection: AsyncConnection, incident: Incident) -> Incident:
     """Insert a newly confirmed incident; returns it with its id and its alert key."""
     incident = replace(incident, alert_key=incident.alert_key or rows.new_alert_key())
-    return replace(incident, id=await rows.insert_incident(connection, incident))
+    incident = replace(incident, id=await rows.insert_incident(connection, incident))
+    if incident.held_by != "flapping":  # a flapping monitor would mail subscribers every flip
+        at = incident.confirmed_at
+        await subscribers.enqueue_incident(connection, incident, EventType.INCIDENT_OPENED, at, at)
+    return incident
 
 
 async def escalate(
@@ -82,6 +90,8 @@ async def resolve(
         told = await rows.told_channels(connection, incident_id)
         notices = escalation.resolved_notices(incident, told, resolved_at)
         await enqueue(connection, notices, now)
+        event = EventType.INCIDENT_RESOLVED
+        await subscribers.enqueue_incident(connection, incident, event, resolved_at, now)
     await add_downtime(connection, incident.monitor_id, incident.started_at, resolved_at)
     return incident
 

@@ -247,6 +247,18 @@ class SloAlertRow(Base):
     progress: Mapped[dict[str, Any] | None]  # steps fired and reminders sent
 
 
+class SubscriberRow(Base):
+    """An email subscription to public incidents. The address is used to send and for nothing
+    else: never shown on a page, in the API, a log line, an error or a metric."""
+
+    __tablename__ = "subscribers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    address: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]  # None until the confirmation link is followed
+    unsubscribed_at: Mapped[datetime | None]
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -266,3 +278,4 @@ INSTANCES = _table(InstanceRow)
 GENERATIONS = _table(ConfigGenerationRow)
 CHECKINS = _table(CheckinRow)
 SLO_ALERTS = _table(SloAlertRow)
+SUBSCRIBERS = _table(SubscriberRow)

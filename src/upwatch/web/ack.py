@@ -83,6 +83,13 @@ def _templates() -> Environment:
 
 
 def _html(page: Page) -> HTMLResponse:
+    return render_page(page)
+
+
+def render_page(page: Page, button: str | None = None) -> HTMLResponse:
+    """A small self-contained page (the subscription links use it too); with `button`, a form
+    that POSTs to the same address with that label."""
+    extra = {} if button is None else {"button": button}
     body = (
         _templates()
         .get_template("ack.html")
@@ -92,8 +99,9 @@ def _html(page: Page) -> HTMLResponse:
             heading=page.heading,
             paragraphs=page.paragraphs,
             facts=page.facts,
-            form=page.form,
+            form=page.form or button is not None,
             status_page_url=page.status_page_url,
+            **extra,
         )
     )
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", **page.headers}

@@ -10,7 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from upwatch.web import ack, api, errors, health, openapi, pages, ping
+from upwatch.web import ack, api, errors, feed_json, health, openapi, pages, ping, subscribe
 from upwatch.web.context import AppContext
 from upwatch.web.middleware import AccessLog, SecurityHeaders
 from upwatch.web.params import BadParameter
@@ -28,6 +28,8 @@ def routes() -> list[Route]:
         Route("/ping/{id}/{token}", ping.ping, methods=["GET", "POST", "HEAD"]),
         Route("/ping/{id}/{token}/fail", ping.ping_fail, methods=["GET", "POST", "HEAD"]),
         Route("/ack/{token}", ack.ack, methods=["GET", "POST"]),
+        *subscribe.routes(),
+        Route("/feed.json", feed_json.json_feed),
         *pages.routes(),  # status page, monitor pages, badges, feed, metrics
     ]
 

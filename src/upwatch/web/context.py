@@ -16,6 +16,7 @@ from upwatch.store.latency_window import LatencyWindow
 from upwatch.web.checkins import CheckinGate
 from upwatch.web.metrics_runtime import Probing, ResultPipeline
 from upwatch.web.page_cache import PageCache
+from upwatch.web.rate_limit import RateLimit
 
 if TYPE_CHECKING:
     from upwatch.notify.worker import DeliveryWorker
@@ -47,3 +48,5 @@ class AppContext:
     # Moves when a monitor's shown state changes here: the cached status is rebuilt then (at
     # most once a second) rather than only when it ages.
     state_version: Callable[[], int] = field(default=lambda: 0)
+    # `POST /subscribe`: 5 per client address per hour, counted in this process
+    subscribe_limit: RateLimit = field(default_factory=lambda: RateLimit(5, 3600.0))

@@ -22,6 +22,7 @@ SECURITY_HEADERS = [
 _SECRET_PATHS = (
     (re.compile(r"^(/ping/[^/]+/)[^/]+"), r"\1[token]"),
     (re.compile(r"^(/ack/)[^/]+"), r"\1[token]"),
+    (re.compile(r"^(/subscribe/confirm/|/unsubscribe/)[^/]+"), r"\1[token]"),
 )
 log = structlog.get_logger("upwatch.http")
 

@@ -91,6 +91,7 @@ def render_status(source: BoardSource, loaded: LoadedConfig, now: datetime) -> S
         board=board,
         banner_icon=_BANNER_ICONS[board.banner.state],
         notice_words=NOTICE_WORDS,
+        subscribe_form=config.status_page.subscriptions is not None,
     )
     document = json_bytes(status_document(board, source, config))
     return StatusPage(board, Body.of(text, HTML), document)

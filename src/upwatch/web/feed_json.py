@@ -1,0 +1,83 @@
+"""`/feed.json`: the Atom feed's incidents as a JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/).
+
+The same entries as `/feed.atom`, from the same status snapshot and incident rows, so the two
+feeds never disagree. Links are absolute only when `status_page.public_url` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from upwatch.store import reads
+from upwatch.web.board import Board
+from upwatch.web.board_notes import incident_view
+from upwatch.web.context import AppContext
+from upwatch.web.feed import FEED_LIMIT, Entry, entry
+from upwatch.web.pages_board import current_page
+from upwatch.web.render import Body, respond
+
+JSON_FEED = "application/feed+json; charset=utf-8"
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def feed_document(board: Board, rows: Sequence[Any], public_url: str | None) -> dict[str, Any]:
+    base = (public_url or "").rstrip("/")
+    authority = urlsplit(base).hostname or "upwatch.invalid"
+    views = [incident_view(r, False, board.generated_at) for r in rows]  # public causes
+    document: dict[str, Any] = {
+        "version": VERSION,
+        "title": f"{board.title}: incidents",
+        "description": f"Outages of the services on {board.title}, newest first.",
+        "authors": [{"name": board.title}],
+        "language": "en",
+        "items": [_item(entry(v, authority, board.clockface), base) for v in views],
+    }
+    if base:
+        document["home_page_url"] = f"{base}/"
+        document["feed_url"] = f"{base}/feed.json"
+    return document
+
+
+def _item(e: Entry, base: str) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "url": f"{base}/monitors/{e.monitor_id}" if e.monitor_id else f"{base}/",
+        "title": e.title,
+        "content_text": e.text,
+        "date_published": e.published,
+        "date_modified": e.updated_text,
+    }
+
+
+async def json_feed(request: Request) -> Response:
+    ctx: AppContext = request.app.state.ctx
+    if ctx.engine is None:
+        return PlainTextResponse("starting up; try again in a moment", 503)
+    try:
+        body = await _feed_body(ctx)
+    except (SQLAlchemyError, OSError):
+        return PlainTextResponse("the incident history is unreachable; try again soon", 503)
+    return respond(request, body, cache_seconds=60)
+
+
+async def _feed_body(ctx: AppContext) -> Body:
+    page = await current_page(ctx)
+    public_url = ctx.loaded.shown().status_page.public_url
+
+    async def build() -> Body:
+        assert ctx.engine is not None
+        async with ctx.engine.connect() as connection:
+            rows = await reads.incident_rows(
+                connection, monitor_ids=list(page.board.by_id), limit=FEED_LIMIT
+            )
+        document = feed_document(page.board, rows, public_url)
+        return Body.of(json.dumps(document, ensure_ascii=False), JSON_FEED)
+
+    return await ctx.pages.get(("feed.json", ctx.loaded.digest), build)

@@ -190,7 +190,7 @@ async def test_incidents_are_listed_newest_first_with_since_and_limit(
         "confirmed_at": "2026-11-22T12:00:00Z",
         "resolved_at": "2026-11-22T12:05:00Z",
         "duration_seconds": 300,
-        "cause": "expected status 200, got 503",
+        "cause": "Unexpected response",
         "acknowledged_at": None,
     }
 

@@ -115,7 +115,7 @@ async def test_the_status_document_has_exactly_the_documented_keys_and_types(
         "type": "http",
         "state": "down",
         "since": "2026-11-22T08:01:00Z",
-        "cause": "expected status 200, got 503",
+        "cause": "Unexpected response",
         "last_checked_at": "2026-11-22T08:03:00Z",
         "uptime": {"24h": 0.0, "7d": 0.0, "30d": 0.0, "90d": 0.0},
         "response_time_ms": {"p50": 30, "p95": 30, "p99": 30},
@@ -350,7 +350,7 @@ async def test_a_paused_monitor_is_shown_as_paused_with_its_history(
 @pytest.mark.parametrize(
     ("show_urls", "shown"),
     [
-        (False, "connection refused"),
+        (False, "Connection refused"),
         (True, "connection refused (db.internal:5432, https://api.acme.test/health)"),
     ],
 )

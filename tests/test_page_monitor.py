@@ -68,9 +68,9 @@ async def test_the_incidents_table_lists_this_monitors_incidents(demo: Harness) 
         web = (await c.get("/monitors/web")).text
         db = (await c.get("/monitors/db")).text
 
-    assert "<td>Nov 20, 05:00 UTC</td><td>7m</td><td>connection refused</td>" in api
+    assert "<td>Nov 20, 05:00 UTC</td><td>7m</td><td>Connection refused</td>" in api
     assert "Resolved Nov 20, 05:07 UTC" in api
-    assert "<td>9m so far</td><td>HTTP 503</td>" in web
+    assert "<td>9m so far</td><td>Unexpected response</td>" in web
     assert "<td>Ongoing</td>" in web
     assert "Down since Nov 22, 07:51 UTC." in web
     assert "No incidents recorded for Database." in db

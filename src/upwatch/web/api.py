@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from upwatch.probes.public_words import plain_cause
 from upwatch.store import reads
 from upwatch.store.slo_reads import slo_statuses
 from upwatch.web import params
@@ -117,7 +118,7 @@ def _result(row: Any, show_urls: bool) -> Result:
         state=row.state,
         duration_ms=None if row.duration_ms is None else round(row.duration_ms, 1),
         status_code=row.status_code,
-        cause=row.cause if show_urls else row.public_cause,
+        cause=row.cause if show_urls else plain_cause(row.public_cause),
         phases_ms={k: round(v * 1000, 1) for k, v in (row.phases or {}).items()},
         cert_expires_at=row.cert_expires_at,
     )

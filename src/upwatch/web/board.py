@@ -119,6 +119,7 @@ class Board:
     history: list[DayHistory]
     by_id: dict[str, MonitorView] = field(default_factory=dict)
     windows: list[Window] = field(default_factory=list)  # maintenance, 91 days back to 7 ahead
+    refresh_seconds: int | None = None  # the page's meta refresh (status_page.auto_refresh)
 
     def monitor(self, monitor_id: str) -> MonitorView | None:
         return self.by_id.get(monitor_id)

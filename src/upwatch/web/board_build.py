@@ -64,7 +64,14 @@ def build_board(source: BoardSource, config: Config, now: datetime) -> Board:
         history=history(source.recent_incidents, show_urls, zone, now),
         by_id={m.id: m for m in monitors},
         windows=windows,
+        refresh_seconds=refresh_seconds(config),
     )
+
+
+def refresh_seconds(config: Config) -> int | None:
+    """No reload unless asked for: a reload every minute loses the reader's place and scroll."""
+    every = config.status_page.auto_refresh
+    return None if every is None else int(every.total_seconds())
 
 
 def _monitor(row: Row[Any], inputs: _Inputs) -> MonitorView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Row
@@ -12,6 +12,7 @@ from upwatch.config.models import Config
 from upwatch.engine.dependencies import held_parent
 from upwatch.engine.maintenance import EVERY_MONITOR, Window
 from upwatch.engine.model import ShownState
+from upwatch.probes.public_words import plain_cause
 from upwatch.web.board import Banner, DayHistory, IncidentView, MonitorView, NoticeView
 from upwatch.web.board_source import HISTORY_DAYS
 from upwatch.web.pages_format import Clockface
@@ -78,8 +79,9 @@ def _calm(overall: str, total: int, waiting: int) -> str:
 
 def incident_view(row: Row[Any], show_urls: bool, now: datetime) -> IncidentView:
     end = row.resolved_at or now
-    # The public cause never carries hosts or URLs; without one, say nothing rather than leak.
-    cause = row.cause if show_urls else row.public_cause
+    # The public cause, in plain words, never carries hosts or URLs; without one, say nothing
+    # rather than leak.
+    cause = row.cause if show_urls else plain_cause(row.public_cause)
     return IncidentView(
         id=row.id,
         monitor_id=row.monitor_id,
@@ -97,18 +99,29 @@ def incident_view(row: Row[Any], show_urls: bool, now: datetime) -> IncidentView
 def history(
     recent: Sequence[Row[Any]], show_urls: bool, zone: tzinfo, now: datetime
 ) -> list[DayHistory]:
-    """The last HISTORY_DAYS days, newest first, each with its incidents (or none)."""
+    """The days of the last HISTORY_DAYS that had resolved incidents, newest first. Ongoing
+    incidents are listed above the services already; days without incidents are left out."""
     today = now.astimezone(zone).date()
-    days = [today - timedelta(days=back) for back in range(HISTORY_DAYS)]
-    by_day: dict[Any, list[IncidentView]] = {day: [] for day in days}
+    oldest = today - timedelta(days=HISTORY_DAYS - 1)
+    by_day: dict[date, list[IncidentView]] = {}
     for row in recent:
         day = row.started_at.astimezone(zone).date()
-        if day in by_day:
-            by_day[day].append(incident_view(row, show_urls, now))
+        if row.resolved_at is not None and oldest <= day <= today:
+            by_day.setdefault(day, []).append(incident_view(row, show_urls, now))
     return [
         DayHistory(day, items[:PER_DAY], max(0, len(items) - PER_DAY))
-        for day, items in by_day.items()
+        for day, items in sorted(by_day.items(), reverse=True)
     ]
+
+
+def next_occurrences(windows: Sequence[Window], now: datetime) -> list[Window]:
+    """The current or next occurrence of each configured window: a daily window is one entry,
+    not one per day of the coming week."""
+    found: dict[tuple[str, tuple[str, ...]], Window] = {}
+    for window in sorted(windows, key=lambda w: w.starts_at):
+        if window.ends_at > now:
+            found.setdefault((window.name, window.monitors), window)
+    return list(found.values())
 
 
 def notices(
@@ -142,9 +155,7 @@ def _maintenance(
     now: datetime,
 ) -> list[NoticeView]:
     found = []
-    for window in windows:
-        if window.ends_at <= now:
-            continue
+    for window in next_occurrences(windows, now):
         if EVERY_MONITOR in window.monitors:
             affected = "all services"
         else:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from upwatch.web import params
@@ -34,7 +34,17 @@ def routes() -> list[Route]:
         Route("/badge/{id}/uptime.svg", uptime_badge),
         Route("/feed.atom", atom_feed),
         Route("/metrics", metrics),
+        Route("/robots.txt", robots_txt),
     ]
+
+
+ROBOTS_TXT = "User-agent: *\nAllow: /\n"
+
+
+async def robots_txt(request: Request) -> Response:
+    """Every page here is public and meant to be found; an answer also keeps crawlers' 404s
+    out of the logs."""
+    return PlainTextResponse(ROBOTS_TXT, headers={"Cache-Control": "public, max-age=86400"})
 
 
 def context(request: Request) -> AppContext:

@@ -24,7 +24,7 @@ from upwatch.web.api_models import (
     StatusDocument,
 )
 from upwatch.web.board import Board, MonitorView
-from upwatch.web.board_notes import incident_view
+from upwatch.web.board_notes import incident_view, next_occurrences
 from upwatch.web.board_source import BoardSource
 from upwatch.web.views import overall_status
 
@@ -99,10 +99,11 @@ def _announcements(config: Config, now: datetime) -> list[Announcement]:
 
 
 def _maintenance(windows: list[Window], visible: set[str], now: datetime) -> list[Maintenance]:
-    """Current and coming windows (within a week) of the monitors shown."""
+    """The current or next occurrence (within a week) of each window of the monitors shown,
+    as the page lists them."""
     found = []
-    for window in windows:
-        if window.ends_at <= now or window.starts_at >= now + MAINTENANCE_HORIZON:
+    for window in next_occurrences(windows, now):
+        if window.starts_at >= now + MAINTENANCE_HORIZON:
             continue
         monitors = (
             sorted(visible)

@@ -19,6 +19,7 @@ from upwatch.engine.maintenance import MaintenanceSchedule
 from upwatch.engine.model import ShownState
 from upwatch.engine.payload import iso as payload_iso
 from upwatch.engine.state import shown
+from upwatch.probes.public_words import plain_cause
 from upwatch.store import reads
 from upwatch.store.reads import Interval
 
@@ -53,8 +54,10 @@ def shown_state(row: Row[Any], schedule: MaintenanceSchedule, now: datetime) -> 
 def shown_cause(row: Row[Any], config: Config) -> str | None:
     if row.state not in ("down", "degraded"):
         return None
-    cause: str | None = row.last_cause if config.status_page.show_urls else row.last_public_cause
-    return cause
+    if config.status_page.show_urls:
+        cause: str | None = row.last_cause
+        return cause
+    return plain_cause(row.last_public_cause)
 
 
 async def load_history(connection: AsyncConnection, now: datetime) -> History:

@@ -32,7 +32,7 @@ async def test_the_document_is_served_as_valid_openapi_3_1(
 
 
 def test_every_json_and_check_in_route_is_documented() -> None:
-    served = {r.path for r in routes() if r.path.startswith(("/api/", "/ping/"))}
+    served = {r.path for r in routes() if r.path.startswith(("/api/", "/ping/", "/feed.json"))}
 
     assert set(document()["paths"]) == served
 
@@ -46,6 +46,7 @@ def test_every_json_and_check_in_route_is_documented() -> None:
         ("/api/v1/incidents", "get", {"200", "400", "503"}),
         ("/ping/{id}/{token}", "post", {"200", "400", "404", "503"}),
         ("/ping/{id}/{token}/fail", "head", {"200", "400", "404", "503"}),
+        ("/feed.json", "get", {"200", "503"}),
     ],
 )
 def test_each_operation_lists_its_error_answers(path: str, method: str, statuses: set[str]) -> None:

@@ -85,6 +85,46 @@ def _get(summary: str, ok: dict[str, Any], *errors: int, **fields: Any) -> dict[
     return {"get": {"summary": summary, **fields, "responses": {"200": ok, **_errors(*errors)}}}
 
 
+_FEED_ITEM = {
+    "type": "object",
+    "required": ["id", "url", "title", "content_text", "date_published", "date_modified"],
+    "properties": {
+        "id": {"type": "string", "description": "a tag: URI naming the incident"},
+        "url": {"type": "string", "description": "the monitor's page"},
+        "title": {"type": "string", "example": "Public API is down"},
+        "content_text": {"type": "string"},
+        "date_published": {"type": "string", "format": "date-time"},
+        "date_modified": {"type": "string", "format": "date-time"},
+    },
+}
+_JSON_FEED = {
+    "summary": "Incidents of public monitors as a JSON Feed 1.1 (https://www.jsonfeed.org/"
+    "version/1.1/), newest first: the same entries as /feed.atom",
+    "responses": {
+        "200": {
+            "description": "the feed; `home_page_url` and `feed_url` only with "
+            "status_page.public_url",
+            "content": {
+                "application/feed+json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["version", "title", "items"],
+                        "properties": {
+                            "version": {"const": "https://jsonfeed.org/version/1.1"},
+                            "title": {"type": "string"},
+                            "home_page_url": {"type": "string"},
+                            "feed_url": {"type": "string"},
+                            "items": {"type": "array", "items": _FEED_ITEM},
+                        },
+                    }
+                }
+            },
+        },
+        "503": {"description": ERRORS[503], "content": TEXT},
+    },
+}
+
+
 def _ping(name: str, summary: str) -> dict[str, Any]:
     monitor = _path_id("the heartbeat monitor's id")
     token = {
@@ -137,6 +177,7 @@ def _paths() -> dict[str, Any]:
             "This document",
             {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {}}}},
         ),
+        "/feed.json": {"get": _JSON_FEED},
         "/ping/{id}/{token}": _ping("ping", "Report that a heartbeat job ran"),
         "/ping/{id}/{token}/fail": _ping("ping_fail", "Report that a heartbeat job failed"),
     }

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -359,3 +360,49 @@ async def test_the_json_feed_lists_public_incidents_as_json_feed_1_1(
     assert item["title"] == "Public API is down"
     assert item["date_published"] == "2026-11-22T07:59:00Z"
     assert TECHNICAL not in item["content_text"]
+
+
+async def test_unsubscribing_drops_a_message_not_yet_sent(
+    engine: AsyncEngine,
+    smtp_servers: Callable[[str], SmtpServer],
+    make_worker: Callable[..., DeliveryWorker],
+) -> None:
+    server, clock = smtp_servers("plain"), Clock()
+    loaded = config(server)
+    await reconciled(engine, loaded)
+    await add_subscriber(engine)
+    await open_incident(engine, loaded, "api")
+    async with engine.begin() as connection:
+        await connection.execute(SUBSCRIBERS.update().values(unsubscribed_at=T0))
+    await drain(make_worker(loaded, clock))
+    assert to_reader(server) == []
+
+
+class RefusingMailbox(nr.Mailbox):
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return f"550 5.1.1 <{address}>: no such mailbox"
+
+
+async def test_a_refused_address_is_masked_in_the_stored_error_and_the_log(
+    engine: AsyncEngine, make_worker: Callable[..., DeliveryWorker]
+) -> None:
+    port = nr.free_port()
+    controller = Controller(RefusingMailbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        loaded = config(SmtpServer(controller, controller.handler, port))
+        await reconciled(engine, loaded)
+        await add_subscriber(engine)
+        await open_incident(engine, loaded, "api")
+        with structlog.testing.capture_logs() as logs:
+            await drain(make_worker(loaded, Clock()))
+    finally:
+        controller.stop()
+    async with engine.connect() as connection:
+        rows = list(await connection.execute(select(OUTBOX).where(OUTBOX.c.failed_at.is_not(None))))
+    assert rows, "the refusal is permanent"
+    assert all("reader" not in (r.last_error or "") for r in rows)
+    assert any("550" in (r.last_error or "") for r in rows)
+    assert "reader" not in repr(logs)

@@ -16,12 +16,11 @@ from typing import Any
 from upwatch.config.loader import LoadedConfig
 from upwatch.web.board import Board
 from upwatch.web.board_build import build_board
-from upwatch.web.board_source import BoardSource, fetch_board_source
+from upwatch.web.board_source import HISTORY_DAYS, BoardSource, fetch_board_source
 from upwatch.web.context import AppContext
 from upwatch.web.render import HTML, Body, render
 from upwatch.web.status import json_bytes, status_document
 
-REFRESH_SECONDS = 60  # the page's meta refresh
 _BANNER_ICONS = {
     "operational": "up",
     "degraded": "degraded",
@@ -64,7 +63,7 @@ def page_values(board: Board, **values: Any) -> dict[str, Any]:
         "description": board.description,
         "favicon": favicon(board.banner.state),
         "zone": board.clockface.zone(board.generated_at),
-        "refresh": REFRESH_SECONDS,
+        "refresh": board.refresh_seconds,
         **values,
     }
 
@@ -91,6 +90,7 @@ def render_status(source: BoardSource, loaded: LoadedConfig, now: datetime) -> S
         board=board,
         banner_icon=_BANNER_ICONS[board.banner.state],
         notice_words=NOTICE_WORDS,
+        history_days=HISTORY_DAYS,
         subscribe_form=config.status_page.subscriptions is not None,
     )
     document = json_bytes(status_document(board, source, config))

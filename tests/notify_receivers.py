@@ -41,6 +41,8 @@ from upwatch.config.loader import LoadedConfig, parse_config
 from upwatch.engine.context import policy_steps
 from upwatch.engine.escalation import due_notices
 from upwatch.engine.model import EscalationProgress, EventType, Incident, Notice
+from upwatch.engine.payload import incident_data
+from upwatch.notify.message import Message, MonitorInfo, message_from_payload
 from upwatch.notify.worker import DeliveryWorker
 from upwatch.store.incidents import insert_incident
 from upwatch.store.monitors import reconcile
@@ -51,6 +53,42 @@ T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SECRET_KEY = "test-secret-key-for-acknowledge-links"
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 SMTP_USER, SMTP_PASSWORD = "alerts@acme.test", "s3cret-smtp-pa55"
+# The incident the channel tests render: api, down since 2 minutes before T0, confirmed at T0.
+INCIDENT = Incident(
+    "api",
+    started_at=T0 - timedelta(minutes=2),
+    confirmed_at=T0,
+    cause="expected status 200, got 503",
+    id=42,
+    policy_name="critical",
+)
+ACK_URL = "https://status.acme.test/ack/42.1797000000.c2lnbmF0dXJl"
+PAGE_URL = "https://status.acme.test/monitors/api"
+
+
+def incident_message(
+    channel: str = "team-slack",
+    event: EventType = EventType.INCIDENT_OPENED,
+    *,
+    incident: Incident = INCIDENT,
+    name: str = "Public API",
+    ack_url: str | None = ACK_URL,
+    at: datetime = T0,
+    repeat: int = 0,
+    told: tuple[str, ...] = ("team-slack", "oncall-email"),
+) -> Message:
+    """A message about `incident` as the worker composes it for `channel`."""
+    return message_from_payload(
+        key=f"incident:{incident.id}:{event}:0:{repeat}:{channel}",
+        event=str(event),
+        channel=channel,
+        at=at,
+        payload=incident_data(incident, at, step=0, repeat=repeat),
+        monitor=MonitorInfo("api", name, "Core services"),
+        told=told,
+        status_page_url=PAGE_URL,
+        ack_url=ack_url,
+    )
 
 
 # ---- HTTP ------------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ from standardwebhooks import Webhook
 
 from tests import notify_receivers as nr
 from tests.notify_receivers import (
+    ACK_URL,
+    INCIDENT,
+    PAGE_URL,
     SMTP_PASSWORD,
     T0,
     WEBHOOK_SECRET,
@@ -29,7 +32,6 @@ from tests.notify_receivers import (
 )
 from upwatch.config.loader import LoadedConfig
 from upwatch.engine.model import EventType, Incident, Resolution
-from upwatch.engine.payload import incident_data
 from upwatch.notify.channels.base import SendContext
 from upwatch.notify.dispatch import deliver
 from upwatch.notify.message import Message, MonitorInfo, message_from_payload
@@ -40,16 +42,6 @@ http_receivers = nr.http_receivers
 smtp_servers = nr.smtp_servers
 
 MakeReceiver = Callable[..., HttpReceiver]
-INCIDENT = Incident(
-    "api",
-    started_at=T0 - timedelta(minutes=2),
-    confirmed_at=T0,
-    cause="expected status 200, got 503",
-    id=42,
-    policy_name="critical",
-)
-ACK_URL = "https://status.acme.test/ack/42.1797000000.c2lnbmF0dXJl"
-PAGE_URL = "https://status.acme.test/monitors/api"
 
 
 def incident_message(
@@ -61,17 +53,7 @@ def incident_message(
     ack_url: str | None = ACK_URL,
     at: datetime = T0,
 ) -> Message:
-    return message_from_payload(
-        key=f"incident:{incident.id}:{event}:0:0:{channel}",
-        event=str(event),
-        channel=channel,
-        at=at,
-        payload=incident_data(incident, at, step=0),
-        monitor=MonitorInfo("api", name, "Core services"),
-        told=("team-slack", "oncall-email"),
-        status_page_url=PAGE_URL,
-        ack_url=ack_url,
-    )
+    return nr.incident_message(channel, event, incident=incident, name=name, ack_url=ack_url, at=at)
 
 
 @pytest.fixture

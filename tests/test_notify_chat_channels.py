@@ -16,15 +16,25 @@ import jsonschema
 import pytest
 
 from tests import notify_receivers as nr
-from tests.notify_receivers import T0, HttpReceiver, Received, Reply, free_port, notify_config
+from tests.notify_receivers import (
+    ACK_URL,
+    INCIDENT,
+    PAGE_URL,
+    T0,
+    HttpReceiver,
+    Received,
+    Reply,
+    free_port,
+    incident_message,
+    notify_config,
+)
 from upwatch.cli import main
 from upwatch.config.loader import LoadedConfig
-from upwatch.engine.model import EventType, Incident, Resolution
-from upwatch.engine.payload import incident_data
+from upwatch.engine.model import EventType, Resolution
 from upwatch.notify.channels import discord, google_chat, teams
 from upwatch.notify.channels.base import SendContext
 from upwatch.notify.dispatch import deliver
-from upwatch.notify.message import Message, MonitorInfo, message_from_payload
+from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.render import Renderer
 from upwatch.notify.tone import Tone
@@ -33,43 +43,12 @@ http_receivers = nr.http_receivers
 
 MakeReceiver = Callable[..., HttpReceiver]
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "adaptive-card-1.4.json").read_text())
-INCIDENT = Incident(
-    "api",
-    started_at=T0 - timedelta(minutes=2),
-    confirmed_at=T0,
-    cause="expected status 200, got 503",
-    id=42,
-    policy_name="critical",
-)
-ACK_URL = "https://status.acme.test/ack/42.1797000000.c2lnbmF0dXJl"
-PAGE_URL = "https://status.acme.test/monitors/api"
 DISCORD_PATH = "/api/webhooks/1234567890/Zx9-discord-webhook-token-0001"
 TEAMS_PATH = "/workflows/0a1b2c3d/triggers/manual/paths/invoke"
 TEAMS_QUERY = "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=T3amsS1gnature0001"
 CHAT_PATH = "/v1/spaces/AAAAbcdEfG/messages"
 CHAT_QUERY = "?key=AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI&token=ch4tT0ken-0001%3D"
 HOSTILE = "@everyone <@&123> <users/all> **bold** [click](https://evil.test) `x` <https://e|y>"
-
-
-def incident_message(
-    channel: str,
-    event: EventType = EventType.INCIDENT_OPENED,
-    *,
-    incident: Incident = INCIDENT,
-    name: str = "Public API",
-    ack_url: str | None = ACK_URL,
-) -> Message:
-    return message_from_payload(
-        key=f"incident:{incident.id}:{event}:0:0:{channel}",
-        event=str(event),
-        channel=channel,
-        at=T0,
-        payload=incident_data(incident, T0, step=0),
-        monitor=MonitorInfo("api", name, "Core services"),
-        told=("team-slack", "oncall-email"),
-        status_page_url=PAGE_URL,
-        ack_url=ack_url,
-    )
 
 
 class ManyFacts(Message):

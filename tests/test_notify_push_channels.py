@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests import notify_receivers as nr
 from tests.notify_receivers import (
+    ACK_URL,
+    INCIDENT,
+    PAGE_URL,
     T0,
     Clock,
     HttpReceiver,
@@ -34,13 +37,12 @@ from tests.notify_receivers import (
 )
 from upwatch.cli import main
 from upwatch.config.loader import ConfigInvalid, LoadedConfig
-from upwatch.engine.model import EventType, Incident
-from upwatch.engine.payload import incident_data
+from upwatch.engine.model import EventType
 from upwatch.notify.channels import push
 from upwatch.notify.channels.base import SendContext
 from upwatch.notify.channels.pushover import PRIORITY
 from upwatch.notify.dispatch import deliver
-from upwatch.notify.message import Message, MonitorInfo, message_from_payload
+from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.render import Renderer
 from upwatch.notify.worker import DeliveryWorker
@@ -55,17 +57,7 @@ NTFY_TOKEN = "tk_ntfyaccesstokenfortests0001"
 USER_KEY = "uQiRzpo4DXghDmr9QzzfQu27cmVRsG"
 APP_TOKEN = "azGDORePK8gMaC0QOYAMyEEuzJnyUi"
 SECRETS = (BOT_TOKEN, NTFY_TOKEN, USER_KEY, APP_TOKEN)
-ACK_URL = "https://status.acme.test/ack/42.1797000000.c2lnbmF0dXJl"
-PAGE_URL = "https://status.acme.test/monitors/api"
 SUBJECT = "[DOWN] Public API — expected status 200, got 503"
-INCIDENT = Incident(
-    "api",
-    started_at=T0 - timedelta(minutes=2),
-    confirmed_at=T0,
-    cause="expected status 200, got 503",
-    id=42,
-    policy_name="critical",
-)
 
 
 def incident_message(
@@ -77,17 +69,13 @@ def incident_message(
     ack_url: str | None = ACK_URL,
     severity: str = "critical",
 ) -> Message:
-    payload = incident_data(replace(INCIDENT, cause=cause), T0, step=0)
-    message = message_from_payload(
-        key=f"incident:42:{event}:0:0:{channel}",
-        event=str(event),
-        channel=channel,
-        at=T0,
-        payload=payload,
-        monitor=MonitorInfo("api", name, "Core services"),
-        told=(channel,),
-        status_page_url=PAGE_URL,
+    message = nr.incident_message(
+        channel,
+        event,
+        incident=replace(INCIDENT, cause=cause),
+        name=name,
         ack_url=ack_url,
+        told=(channel,),
     )
     return replace(message, severity=severity)
 

@@ -186,12 +186,15 @@ async def test_incidents_are_listed_newest_first_with_since_and_limit(
         "id": everything[0]["id"],
         "monitor_id": "api",
         "monitor_name": "Public API",
+        "title": "Public API",
+        "declared": False,
         "started_at": "2026-11-22T12:00:00Z",
         "confirmed_at": "2026-11-22T12:00:00Z",
         "resolved_at": "2026-11-22T12:05:00Z",
         "duration_seconds": 300,
         "cause": "Unexpected response",
         "acknowledged_at": None,
+        "updates": [],
     }
 
 

@@ -33,6 +33,7 @@ class EventType(StrEnum):
     INCIDENT_REMINDER = "incident.reminder"
     INCIDENT_ACKNOWLEDGED = "incident.acknowledged"
     INCIDENT_RESOLVED = "incident.resolved"
+    INCIDENT_UPDATED = "incident.updated"  # a written update (declared incidents too)
     MONITOR_DEGRADED = "monitor.degraded"
     MONITOR_FLAPPING = "monitor.flapping"
     MONITOR_SETTLED = "monitor.settled"
@@ -144,7 +145,7 @@ class Notice:
 
     event: EventType
     channel: str
-    monitor_id: str
+    monitor_id: str | None  # None: a declared incident naming no monitor
     at: datetime  # the event's time (webhook `timestamp`)
     incident_id: int | None = None
     step: int | None = None

@@ -8,7 +8,11 @@ Shape (JSON-ready: times are ISO 8601 UTC strings ending in `Z`, absent values a
                   "cause", "policy", "held_by", "alert_key"} or None,
      "cause": "certificate expires in 6 days" or None,      # monitor notices
      "cert_expires_at": "..." or None,                      # certificate.expiring only
-     "flapping": {"since", "changes", "within_seconds", "state"} or None}  # flapping, settled
+     "flapping": {"since", "changes", "within_seconds", "state"} or None,  # flapping, settled
+     "update": {"id", "at", "status", "body", "title", "declared"}}  # incident.updated only
+
+`incident.updated` carries the incident in the same shape (a declared incident's `monitor` is the
+first monitor it names, or None when it names none).
 
 The engine records what happened; it does not know how the monitor is *called* today. The
 notify layer adds `monitor.name`, `monitor.group`, `status_page_url` and `ack_url` from the
@@ -95,4 +99,22 @@ def flapping_data(
             "within_seconds": int(within.total_seconds()),
             "state": state,
         },
+    }
+
+
+def update_data(
+    *,
+    monitor_id: str | None,
+    severity: str,
+    incident: dict[str, Any],
+    update: dict[str, Any],
+) -> dict[str, Any]:
+    """The `data` of `incident.updated`: the incident as it stands and the update written."""
+    return {
+        "monitor": None if monitor_id is None else {"id": monitor_id, "severity": severity},
+        "incident": incident,
+        "cause": update["body"],
+        "cert_expires_at": None,
+        "flapping": None,
+        "update": update,
     }

@@ -21,6 +21,7 @@ TAGS = {
     EventType.INCIDENT_REMINDER: "REMINDER",
     EventType.INCIDENT_ACKNOWLEDGED: "ACKNOWLEDGED",
     EventType.INCIDENT_RESOLVED: "RESOLVED",
+    EventType.INCIDENT_UPDATED: "UPDATE",
     EventType.MONITOR_DEGRADED: "DEGRADED",
     EventType.MONITOR_FLAPPING: "FLAPPING",
     EventType.MONITOR_SETTLED: "SETTLED",
@@ -129,6 +130,25 @@ class Flapping:
 
 
 @dataclass(frozen=True, slots=True)
+class WrittenUpdate:
+    """For `incident.updated`: what a person wrote, on which incident."""
+
+    title: str  # a declared incident's title, else the monitor's name
+    status: str  # investigating | identified | monitoring | resolved
+    body: str
+    declared: bool
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> WrittenUpdate:
+        return cls(
+            str(data.get("title") or "incident"),
+            str(data["status"]),
+            str(data["body"]),
+            bool(data.get("declared")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Failure:
     """For `channel.failed`: which channel stopped accepting messages, and what it said."""
 
@@ -158,6 +178,7 @@ class Message:
     severity: str | None = None  # the monitor's, when the event happened
     flapping: Flapping | None = None
     slo: dict[str, Any] | None = None  # SLO alerts: target, window, budget left, burn rates
+    update: WrittenUpdate | None = None  # incident.updated: what was written
 
     @property
     def delivery_id(self) -> str:
@@ -199,8 +220,10 @@ class Message:
             return f"settled {self.flapping.state.upper()}"
         if self.event in SLO_EVENTS:
             return "SLO OK" if self.event is EventType.SLO_RESOLVED else "SLO AT RISK"
-        if self.incident is None:
-            return "DEGRADED"  # monitor notices: degraded, or a certificate close to expiry
+        if self.incident is None or self.update is not None:
+            # A written update reports its status; monitor notices are degraded, or a
+            # certificate close to expiry.
+            return "DEGRADED" if self.update is None else self.update.status.upper()
         if not self.incident.is_open:
             return "UP" if self.incident.resolution in (None, "recovered") else "RESOLVED"
         return "DOWN, acknowledged" if self.incident.acknowledged else "DOWN"
@@ -216,6 +239,13 @@ class Message:
                 ("Error", self.failure.error),
                 ("Undelivered", f"{undelivered} message"),
                 ("Monitor", self._monitor_label()),
+            ]
+        elif self.update is not None:
+            head = [
+                ("Incident", self.update.title),
+                ("Monitor", self._monitor_label()),
+                ("Status", self.state),
+                ("Update", self.why),
             ]
         else:
             head = [("Monitor", self._monitor_label()), ("State", self.state), ("Cause", self.why)]
@@ -265,6 +295,7 @@ class Message:
             "severity": self.severity,
             "flapping": self.flapping,
             "slo": self.slo,
+            "update": self.update,
         }
 
 
@@ -284,6 +315,7 @@ def message_from_payload(
     incident = payload.get("incident")
     failure = payload.get("failure")
     flapping = payload.get("flapping")
+    update = payload.get("update")
     return Message(
         key=key,
         event=EventType(event),
@@ -300,6 +332,7 @@ def message_from_payload(
         severity=(payload.get("monitor") or {}).get("severity"),
         flapping=None if flapping is None else Flapping.from_payload(flapping),
         slo=payload.get("slo"),
+        update=None if update is None else WrittenUpdate.from_payload(update),
     )
 
 

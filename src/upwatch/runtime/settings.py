@@ -23,6 +23,9 @@ class Settings:
     port: int
     secret_key: str | None
     metrics_token: str | None
+    # UPWATCH_API_TOKEN: `Authorization: Bearer` for the API's writes (declared incidents and
+    # updates); without it they are refused.
+    api_token: str | None
     heartbeat_url: str | None
     log_level: str
     log_format: str  # "json" | "console"
@@ -45,6 +48,7 @@ class Settings:
             port=_port(env.get("PORT") or "8080"),
             secret_key=env.get("UPWATCH_SECRET_KEY") or None,
             metrics_token=env.get("UPWATCH_METRICS_TOKEN") or None,
+            api_token=env.get("UPWATCH_API_TOKEN") or None,
             heartbeat_url=env.get("UPWATCH_HEARTBEAT_URL") or None,
             log_level=(env.get("LOG_LEVEL") or "info").lower(),
             log_format=(env.get("LOG_FORMAT") or _default_format()).lower(),
@@ -61,6 +65,7 @@ class Settings:
         found = {
             self.secret_key,
             self.metrics_token,
+            self.api_token,
             self.database_url.password,
             self.heartbeat_url,
         }

@@ -18,18 +18,26 @@ is subscribed; see `upwatch.store.subscribers`), in the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from upwatch.config.models import Config
 from upwatch.engine import escalation
-from upwatch.engine.model import EscalationProgress, EventType, Incident
+from upwatch.engine.context import policy_steps
+from upwatch.engine.model import EscalationProgress, EventType, Incident, Notice
+from upwatch.engine.payload import iso, update_data
+from upwatch.store import incident_updates as written
 from upwatch.store import incidents as rows
 from upwatch.store import subscribers
 from upwatch.store.acks import acknowledge as mark_acknowledged
 from upwatch.store.outbox import enqueue
 from upwatch.store.rollups import add_downtime
+from upwatch.store.tables import MONITORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,143 @@ async def acknowledge(
     acknowledged = replace(incident, acknowledged_at=now)
     await enqueue(connection, escalation.acknowledged_notices(acknowledged, told, now), now)
     return Acknowledged(acknowledged, tuple(sorted(told)))
+
+
+class NoSuchIncident(LookupError):
+    """The incident id names no incident."""
+
+
+class UnknownMonitors(ValueError):
+    """A declared incident names monitors that do not exist (or are archived)."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        super().__init__(f"no such monitor: {', '.join(ids)}")
+        self.ids = tuple(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    incident_id: int
+    update: written.Update
+    closed: bool  # this update closed the (declared) incident
+    told: tuple[str, ...]  # the channels the update is sent to
+
+
+async def declare(
+    connection: AsyncConnection,
+    config: Config,
+    *,
+    title: str,
+    body: str,
+    status: str,
+    monitor_ids: Sequence[str],
+    severity: str | None,
+    now: datetime,
+) -> Written:
+    """Declare an incident (open from `now`, or closed at once if `status` is resolved) with
+    `body` as its first update, sent like every update."""
+    ids = list(dict.fromkeys(monitor_ids))
+    if ids:
+        query = select(MONITORS.c.id).where(
+            MONITORS.c.id.in_(ids), MONITORS.c.archived_at.is_(None)
+        )
+        live = {r.id for r in await connection.execute(query)}
+        missing = [m for m in ids if m not in live]
+        if missing:
+            raise UnknownMonitors(missing)
+    incident_id = await written.insert_declared(
+        connection,
+        title=title,
+        severity=severity,
+        monitor_ids=ids,
+        policy_name=config.status_page.updates_policy,
+        now=now,
+    )
+    return await add_update(connection, config, incident_id, status=status, body=body, now=now)
+
+
+async def add_update(
+    connection: AsyncConnection,
+    config: Config,
+    incident_id: int,
+    *,
+    status: str,
+    body: str,
+    now: datetime,
+) -> Written:
+    """Record an update on incident `incident_id` and enqueue its `incident.updated` messages,
+    in the caller's transaction. Raises NoSuchIncident."""
+    if status not in written.STATUSES:
+        raise ValueError(f"status must be one of {', '.join(written.STATUSES)}")
+    row = await written.incident_row(connection, incident_id)
+    if row is None:
+        raise NoSuchIncident(incident_id)
+    update = await written.insert_update(connection, incident_id, now, status, body)
+    closed = False
+    if row.declared and status == written.RESOLVED:
+        closed = await written.close_declared(connection, incident_id, now)
+    channels = await rows.told_channels(connection, incident_id)
+    severity = row.severity or "critical"
+    if row.declared:
+        step = next(
+            (s for s in policy_steps(config, row.policy_name) if s.fires_for(severity)), None
+        )
+        channels |= set(() if step is None else step.channels)
+    named = await written.monitors_named(connection, [incident_id]) if row.declared else {}
+    first = named.get(incident_id)
+    monitor_id = row.monitor_id if not row.declared else (first[0][0] if first else None)
+    data = update_data(
+        monitor_id=monitor_id,
+        severity=severity,
+        incident=_incident_data(row, now if closed else row.resolved_at, now),
+        update={
+            "id": update.id,
+            "at": iso(update.at),
+            "status": update.status,
+            "body": update.body,
+            "title": row.title or row.monitor_name or row.monitor_id,
+            "declared": bool(row.declared),
+        },
+    )
+    notices = [
+        Notice(
+            EventType.INCIDENT_UPDATED,
+            channel,
+            monitor_id,
+            at=now,
+            incident_id=incident_id,
+            data=data,
+            # One message per update and channel (the key's subject names the update).
+            subject=f"incident:{incident_id}:update:{update.id}",
+        )
+        for channel in sorted(channels)
+    ]
+    if notices:
+        await enqueue(connection, notices, now)
+    return Written(incident_id, update, closed, tuple(sorted(channels)))
+
+
+def _incident_data(row: Any, resolved_at: datetime | None, now: datetime) -> dict[str, Any]:
+    """The incident part of an update's payload, in the shape of `payload.incident_data`."""
+    end = resolved_at or now
+    return {
+        "id": row.id,
+        "started_at": iso(row.started_at),
+        "confirmed_at": iso(row.confirmed_at),
+        "resolved_at": iso(resolved_at),
+        "resolution": row.resolution if resolved_at is not None else None,
+        "duration_seconds": max(0, int((end - row.started_at).total_seconds())),
+        "acknowledged": row.acknowledged_at is not None,
+        "acknowledged_at": iso(row.acknowledged_at),
+        "step": None,
+        "repeat": 0,
+        "cause": row.cause,
+        "policy": row.policy_name,
+        "held_by": row.held_by,
+        "alert_key": row.alert_key,
+        "title": row.title or row.monitor_name or row.monitor_id,
+        "declared": bool(row.declared),
+    }
 
 
 async def fresh(connection: AsyncConnection, incident: Incident) -> Incident:

@@ -8,10 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from upwatch.store.tables import HOURLY, INCIDENTS, MONITORS, PERIODS, RESULTS, STATES
+from upwatch.store.incident_updates import Update, monitors_named, updates_of
+from upwatch.store.tables import (
+    HOURLY,
+    INCIDENT_MONITORS,
+    INCIDENTS,
+    MONITORS,
+    PERIODS,
+    RESULTS,
+    STATES,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +56,36 @@ async def live_monitor(connection: AsyncConnection, monitor_id: str) -> Row[Any]
     return (await connection.execute(query)).first()
 
 
+@dataclass(frozen=True, slots=True)
+class IncidentRecord:
+    """An incident row (every column, plus `monitor_name`) with what people wrote on it.
+
+    Reads like the row (`record.started_at`). `monitors` are the monitors a declared incident
+    names, `(id, name)`, limited to those the query asked about; a monitor incident has none
+    (its monitor is `monitor_id`).
+    """
+
+    row: Row[Any]
+    updates: tuple[Update, ...] = ()
+    monitors: tuple[tuple[str, str], ...] = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+    @property
+    def shown_monitor(self) -> tuple[str, str] | None:
+        """`(id, name)` the incident is shown under: its monitor, or a declared incident's
+        first named monitor; None for a declared incident naming none."""
+        if self.row.monitor_id is not None:
+            return self.row.monitor_id, self.row.monitor_name
+        return self.monitors[0] if self.monitors else None
+
+    @property
+    def title(self) -> str:
+        """A declared incident's title; a monitor incident is called by its monitor's name."""
+        return str(self.row.title or self.row.monitor_name or self.row.monitor_id or "Incident")
+
+
 async def incident_rows(
     connection: AsyncConnection,
     *,
@@ -54,27 +93,70 @@ async def incident_rows(
     since: datetime | None = None,
     open_only: bool = False,
     limit: int = 100,
-) -> list[Row[Any]]:
-    """Incidents newest first, with their monitor's name."""
+    unattached: bool = False,
+) -> list[IncidentRecord]:
+    """Incidents newest first, with their monitor's name and their written updates.
+
+    With `monitor_ids`: the incidents of those monitors and the declared incidents naming any
+    of them, plus (`unattached`) the declared incidents naming no monitor at all.
+    """
     query = (
         select(INCIDENTS, MONITORS.c.name.label("monitor_name"))
-        .join(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id)
+        .join(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id, isouter=True)
         .order_by(INCIDENTS.c.started_at.desc(), INCIDENTS.c.id.desc())
         .limit(limit)
     )
     if monitor_ids is not None:
-        query = query.where(INCIDENTS.c.monitor_id.in_(list(monitor_ids)))
+        ids = list(monitor_ids)
+        link = INCIDENT_MONITORS.c.incident_id == INCIDENTS.c.id
+        named = exists().where(link, INCIDENT_MONITORS.c.monitor_id.in_(ids))
+        shown = [INCIDENTS.c.monitor_id.in_(ids), and_(INCIDENTS.c.declared.is_(True), named)]
+        if unattached:
+            shown.append(and_(INCIDENTS.c.declared.is_(True), ~exists().where(link)))
+        query = query.where(or_(*shown))
+    else:
+        query = query.where(or_(MONITORS.c.id.is_not(None), INCIDENTS.c.declared.is_(True)))
     if since is not None:
         query = query.where(INCIDENTS.c.started_at >= since)
     if open_only:
         query = query.where(INCIDENTS.c.resolved_at.is_(None))
-    return list(await connection.execute(query))
+    rows = list(await connection.execute(query))
+    return await _records(connection, rows, None if monitor_ids is None else set(monitor_ids))
+
+
+async def incident_record(connection: AsyncConnection, incident_id: int) -> IncidentRecord | None:
+    """One incident, whatever its monitors (for an authenticated answer)."""
+    query = (
+        select(INCIDENTS, MONITORS.c.name.label("monitor_name"))
+        .join(MONITORS, MONITORS.c.id == INCIDENTS.c.monitor_id, isouter=True)
+        .where(INCIDENTS.c.id == incident_id)
+    )
+    found = await _records(connection, list(await connection.execute(query)), None)
+    return found[0] if found else None
+
+
+async def _records(
+    connection: AsyncConnection, rows: list[Row[Any]], wanted: set[str] | None
+) -> list[IncidentRecord]:
+    """`rows` with their updates and (declared) named monitors among `wanted`."""
+    updates = await updates_of(connection, [r.id for r in rows])
+    named_by = await monitors_named(connection, [r.id for r in rows if r.declared])
+    return [
+        IncidentRecord(
+            r,
+            tuple(updates.get(r.id, ())),
+            tuple(m for m in named_by.get(r.id, ()) if wanted is None or m[0] in wanted),
+        )
+        for r in rows
+    ]
 
 
 async def downtime_since(connection: AsyncConnection, start: datetime) -> dict[str, list[Interval]]:
     """Incident intervals per monitor that overlap [start, now)."""
+    # Declared incidents have no monitor_id: they are nobody's downtime.
     query = select(INCIDENTS.c.monitor_id, INCIDENTS.c.started_at, INCIDENTS.c.resolved_at).where(
-        or_(INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.resolved_at > start)
+        INCIDENTS.c.monitor_id.is_not(None),
+        or_(INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.resolved_at > start),
     )
     found: dict[str, list[Interval]] = defaultdict(list)
     for row in await connection.execute(query):
@@ -160,7 +242,7 @@ async def monitors_with_latest_result(connection: AsyncConnection) -> list[Row[A
 async def open_incident_counts(connection: AsyncConnection) -> dict[str, int]:
     query = (
         select(INCIDENTS.c.monitor_id, func.count())
-        .where(INCIDENTS.c.resolved_at.is_(None))
+        .where(INCIDENTS.c.resolved_at.is_(None), INCIDENTS.c.monitor_id.is_not(None))
         .group_by(INCIDENTS.c.monitor_id)
     )
     return {m: int(n) for m, n in await connection.execute(query)}

@@ -9,7 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from upwatch.store.types import BigId, UtcDateTime
@@ -107,7 +118,9 @@ class IncidentRow(Base):
     __tablename__ = "incidents"
     __table_args__ = (Index("ix_incidents_monitor_started", "monitor_id", "started_at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    monitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("monitors.id"))
+    # The monitor whose downtime this is; None for a declared incident (nobody's downtime: the
+    # monitors it names are in incident_monitors).
+    monitor_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("monitors.id"))
     started_at: Mapped[datetime]
     confirmed_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -125,6 +138,32 @@ class IncidentRow(Base):
     # A UUID naming the incident's one alert in on-call services (PagerDuty's dedup_key), so
     # trigger, acknowledge and resolve reach the same alert, across restarts too.
     alert_key: Mapped[str | None] = mapped_column(String(64))
+    # Declared by a person (API or CLI) rather than confirmed from results: it never escalates
+    # and never counts against uptime or an SLO. Its title is what the page calls it; a monitor
+    # incident has none and is called by its monitor's name.
+    title: Mapped[str | None] = mapped_column(Text)
+    declared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class IncidentUpdateRow(Base):
+    """What a person wrote about an incident, in the order written."""
+
+    __tablename__ = "incident_updates"
+    __table_args__ = (Index("ix_incident_updates_incident", "incident_id", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(BigId, ForeignKey("incidents.id"))
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # investigating|identified|monitoring|resolved
+    body: Mapped[str] = mapped_column(Text)
+
+
+class IncidentMonitorRow(Base):
+    """A monitor a declared incident names (any number of them)."""
+
+    __tablename__ = "incident_monitors"
+    __table_args__ = (Index("ix_incident_monitors_monitor", "monitor_id"),)
+    incident_id: Mapped[int] = mapped_column(BigId, ForeignKey("incidents.id"), primary_key=True)
+    monitor_id: Mapped[str] = mapped_column(String(64), ForeignKey("monitors.id"), primary_key=True)
 
 
 class OutboxRow(Base):
@@ -269,6 +308,8 @@ PERIODS = _table(MonitorPeriodRow)
 STATES = _table(MonitorStateRow)
 RESULTS = _table(ResultRow)
 INCIDENTS = _table(IncidentRow)
+INCIDENT_UPDATES = _table(IncidentUpdateRow)
+INCIDENT_MONITORS = _table(IncidentMonitorRow)
 OUTBOX = _table(OutboxRow)
 ATTEMPTS = _table(DeliveryAttemptRow)
 HOURLY = _table(HourlyRollupRow)

@@ -133,5 +133,7 @@ async def incidents(request: Request) -> JSONResponse:
     now = ctx.clock()
     async with ctx.engine.connect() as connection:
         ids = [r.id for r in public_rows(await reads.live_monitors(connection), config)]
-        found = await reads.incident_rows(connection, monitor_ids=ids, since=since, limit=limit)
+        found = await reads.incident_rows(
+            connection, monitor_ids=ids, since=since, limit=limit, unattached=True
+        )
     return _json(Incidents(incidents=[incident(r, config, now) for r in found]))

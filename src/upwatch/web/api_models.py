@@ -73,16 +73,66 @@ class MonitorSummary(Body):
     response_time_ms: ResponseTimes
 
 
+UpdateStatus = Literal["investigating", "identified", "monitoring", "resolved"]
+Severity = Literal["critical", "error", "warning", "info"]
+
+
+class IncidentUpdate(Body):
+    """What a person wrote about the incident."""
+
+    at: Instant
+    status: UpdateStatus
+    body: str
+
+
 class Incident(Body):
     id: int
-    monitor_id: str
-    monitor_name: str
+    monitor_id: str | None = Field(
+        description="the monitor that is down; for a declared incident the first monitor it "
+        "names, null when it names none"
+    )
+    monitor_name: str | None
+    title: str = Field(description="a declared incident's title; else the monitor's name")
+    declared: bool = Field(
+        description="declared by a person (API or CLI) rather than confirmed from results: "
+        "never counted against uptime or an SLO"
+    )
     started_at: Instant
     confirmed_at: Instant
     resolved_at: Instant | None
     duration_seconds: int
-    cause: str | None
+    cause: str | None = Field(description="null for a declared incident")
     acknowledged_at: Instant | None
+    updates: list[IncidentUpdate] = Field(description="written updates, oldest first")
+
+
+class Request(BaseModel):
+    """A request body: unknown keys are refused, so a typo is an error rather than ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DeclareIncident(Request):
+    """`POST /api/v1/incidents`: declare an incident by hand."""
+
+    title: str = Field(min_length=1, max_length=200)
+    body: str = Field(min_length=1, max_length=10_000, description="its first update")
+    status: UpdateStatus = "investigating"
+    monitors: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="ids of the monitors it concerns (its downtime counts for none of them)",
+    )
+    severity: Severity | None = Field(
+        default=None, description="chooses the steps of status_page.updates_policy that fire"
+    )
+
+
+class WriteUpdate(Request):
+    """`POST /api/v1/incidents/{id}/updates`: what is happening, in words."""
+
+    status: UpdateStatus
+    body: str = Field(min_length=1, max_length=10_000)
 
 
 class Burn(Body):

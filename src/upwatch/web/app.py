@@ -10,7 +10,18 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from upwatch.web import ack, api, errors, feed_json, health, openapi, pages, ping, subscribe
+from upwatch.web import (
+    ack,
+    api,
+    api_write,
+    errors,
+    feed_json,
+    health,
+    openapi,
+    pages,
+    ping,
+    subscribe,
+)
 from upwatch.web.context import AppContext
 from upwatch.web.middleware import AccessLog, SecurityHeaders
 from upwatch.web.params import BadParameter
@@ -24,6 +35,8 @@ def routes() -> list[Route]:
         Route("/api/v1/monitors/{id}", api.monitor),
         Route("/api/v1/monitors/{id}/results", api.results),
         Route("/api/v1/incidents", api.incidents),
+        Route("/api/v1/incidents", api_write.declare, methods=["POST"]),
+        Route("/api/v1/incidents/{id}/updates", api_write.add_update, methods=["POST"]),
         Route("/api/v1/openapi.json", openapi.openapi_json),
         Route("/ping/{id}/{token}", ping.ping, methods=["GET", "POST", "HEAD"]),
         Route("/ping/{id}/{token}/fail", ping.ping_fail, methods=["GET", "POST", "HEAD"]),

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from upwatch.engine.maintenance import Window
 from upwatch.engine.model import ShownState
+from upwatch.store.incident_updates import Update
 from upwatch.web.pages_format import Clockface
 
 STATE_WORDS = {
@@ -62,14 +63,15 @@ class GroupView:
     monitors: list[MonitorView]
     state: ShownState  # the worst among its monitors
     summary: str
-    open: bool  # collapsed on large pages when nothing in it needs attention
+    open: bool  # on large pages, a summary row linking to its own page when nothing needs attention
+    slug: str = ""  # its page: /groups/{slug}
 
 
 @dataclass(frozen=True, slots=True)
 class IncidentView:
     id: int
-    monitor_id: str
-    monitor_name: str
+    monitor_id: str | None  # None: a declared incident naming no monitor
+    monitor_name: str | None
     started_at: datetime
     confirmed_at: datetime
     resolved_at: datetime | None
@@ -79,6 +81,9 @@ class IncidentView:
     # Its pages are held while a monitor it depends on is down (which one stays private: the
     # parent may not be public).
     held_by_dependency: bool = False
+    title: str = ""  # a declared incident's title, else the monitor's name
+    declared: bool = False  # declared by a person: no monitor's downtime
+    updates: tuple[Update, ...] = ()  # what people wrote, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,9 @@ class Board:
 
     def monitor(self, monitor_id: str) -> MonitorView | None:
         return self.by_id.get(monitor_id)
+
+    def group(self, slug: str) -> GroupView | None:
+        return next((g for g in self.groups if g.slug == slug), None)
 
     @property
     def monitor_count(self) -> int:

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
-
-from sqlalchemy import Row
 
 from upwatch.config.models import Config
 from upwatch.engine.dependencies import held_parent
 from upwatch.engine.maintenance import EVERY_MONITOR, Window
 from upwatch.engine.model import ShownState
 from upwatch.probes.public_words import plain_cause
+from upwatch.store.reads import IncidentRecord
 from upwatch.web.board import Banner, DayHistory, IncidentView, MonitorView, NoticeView
 from upwatch.web.board_source import HISTORY_DAYS
 from upwatch.web.pages_format import Clockface
@@ -77,27 +75,33 @@ def _calm(overall: str, total: int, waiting: int) -> str:
     return f"All {total} services are working normally."
 
 
-def incident_view(row: Row[Any], show_urls: bool, now: datetime) -> IncidentView:
+def incident_view(row: IncidentRecord, show_urls: bool, now: datetime) -> IncidentView:
     end = row.resolved_at or now
     # The public cause, in plain words, never carries hosts or URLs; without one, say nothing
     # rather than leak.
     cause = row.cause if show_urls else plain_cause(row.public_cause)
+    declared = bool(row.declared)
+    # A declared incident is shown under the first monitor it names, if any.
+    monitor_id, monitor_name = row.shown_monitor or (None, None)
     return IncidentView(
         id=row.id,
-        monitor_id=row.monitor_id,
-        monitor_name=row.monitor_name,
+        monitor_id=monitor_id,
+        monitor_name=monitor_name,
         started_at=row.started_at,
         confirmed_at=row.confirmed_at,
         resolved_at=row.resolved_at,
         acknowledged_at=row.acknowledged_at,
         duration_seconds=max(0, int((end - row.started_at).total_seconds())),
-        cause=cause,
+        cause=None if declared else cause,
         held_by_dependency=held_parent(getattr(row, "held_by", None)) is not None,
+        title=row.title,
+        declared=declared,
+        updates=row.updates,
     )
 
 
 def history(
-    recent: Sequence[Row[Any]], show_urls: bool, zone: tzinfo, now: datetime
+    recent: Sequence[IncidentRecord], show_urls: bool, zone: tzinfo, now: datetime
 ) -> list[DayHistory]:
     """The days of the last HISTORY_DAYS that had resolved incidents, newest first. Ongoing
     incidents are listed above the services already; days without incidents are left out."""

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from upwatch.config.models import Config
 from upwatch.store import reads
 from upwatch.store.latency_window import LatencyWindow
+from upwatch.store.reads import IncidentRecord
 from upwatch.store.rollups import Rollup
 from upwatch.web.views import History, load_history
 
@@ -33,8 +34,8 @@ def public_rows(rows: list[Row[Any]], config: Config) -> list[Row[Any]]:
 class BoardSource:
     rows: list[Row[Any]]  # public, live monitors in config order
     history: History  # incident and paused/archived intervals of the last 90 days
-    open_incidents: list[Row[Any]]
-    recent_incidents: list[Row[Any]]  # started within HISTORY_DAYS, newest first
+    open_incidents: list[IncidentRecord]
+    recent_incidents: list[IncidentRecord]  # started within HISTORY_DAYS, newest first
     latency: dict[str, Rollup]  # hourly rollups of the last 24 hours, merged per monitor
 
 
@@ -46,13 +47,14 @@ async def fetch_board_source(
         ids = [r.id for r in rows]
         history = await load_history(connection, now)
         open_incidents = await reads.incident_rows(
-            connection, monitor_ids=ids, open_only=True, limit=OPEN_LIMIT
+            connection, monitor_ids=ids, open_only=True, limit=OPEN_LIMIT, unattached=True
         )
         recent = await reads.incident_rows(
             connection,
             monitor_ids=ids,
             since=now - timedelta(days=HISTORY_DAYS + 1),
             limit=HISTORY_LIMIT,
+            unattached=True,
         )
         merged = await latency.read(connection, now)
     return BoardSource(rows, history, open_incidents, recent, merged)

@@ -1,5 +1,7 @@
 """`/feed.atom`: the incidents of public monitors as an Atom feed (RFC 4287), newest first.
 
+Each written update is an entry of its own (a reader sees it arrive), after its incident's.
+
 Links are absolute when `status_page.public_url` is set and relative otherwise: they never come
 from the request's Host header, which a client controls (and a shared cache would keep).
 """
@@ -32,7 +34,7 @@ FEED_LIMIT = 50
 @dataclass(frozen=True, slots=True)
 class Entry:
     id: str
-    monitor_id: str
+    monitor_id: str | None  # None: a declared incident naming no monitor (links to the page)
     title: str
     text: str
     published: str
@@ -45,7 +47,13 @@ class Entry:
 
 def entry(i: IncidentView, authority: str, clockface: Clockface) -> Entry:
     cause = f" Cause: {i.cause}." if i.cause else ""
-    if i.resolved_at is not None:
+    if i.declared:
+        state = "Resolved" if i.resolved_at is not None else "Ongoing"
+        title = f"{state}: {i.title}"
+        text = f"{i.title}, declared at {clockface.time(i.started_at)}."
+        if i.resolved_at is not None:
+            text += f" Resolved at {clockface.time(i.resolved_at)}."
+    elif i.resolved_at is not None:
         title = f"Resolved: {i.monitor_name} was down for {duration(i.duration_seconds)}"
         text = (
             f"{i.monitor_name} was down from {clockface.time(i.started_at)} to "
@@ -61,12 +69,31 @@ def entry(i: IncidentView, authority: str, clockface: Clockface) -> Entry:
     return Entry(tag, i.monitor_id, title, text, iso(i.started_at) or "", max(changes))
 
 
+def update_entries(i: IncidentView, authority: str) -> list[Entry]:
+    """One entry per written update: `Identified: Public API` and what was written."""
+    return [
+        Entry(
+            f"tag:{authority},{i.started_at:%Y-%m-%d}:incident/{i.id}/update/{u.id}",
+            i.monitor_id,
+            f"{u.status.capitalize()}: {i.title}",
+            u.body,
+            iso(u.at) or "",
+            u.at,
+        )
+        for u in reversed(i.updates)
+    ]
+
+
 def render_feed(board: Board, rows: Sequence[Any], public_url: str | None) -> str:
     base = (public_url or "").rstrip("/")
     authority = urlsplit(base).hostname or "upwatch.invalid"
     show_urls = False  # the feed is public: causes in their public form
     views = [incident_view(r, show_urls, board.generated_at) for r in rows]
-    entries = [entry(v, authority, board.clockface) for v in views]
+    entries = [
+        e
+        for v in views
+        for e in (*update_entries(v, authority), entry(v, authority, board.clockface))
+    ]
     updated = max((e.updated for e in entries), default=board.generated_at)
     return render(
         "page/feed.atom.j2",
@@ -97,7 +124,7 @@ async def _feed_body(ctx: AppContext) -> Body:
         assert ctx.engine is not None
         async with ctx.engine.connect() as connection:
             rows = await reads.incident_rows(
-                connection, monitor_ids=list(page.board.by_id), limit=FEED_LIMIT
+                connection, monitor_ids=list(page.board.by_id), limit=FEED_LIMIT, unattached=True
             )
         text = render_feed(page.board, rows, config.status_page.public_url)
         return Body.of(text, ATOM)

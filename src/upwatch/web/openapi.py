@@ -9,7 +9,7 @@ write down. Error answers are listed per path with the status each one can give.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
@@ -19,11 +19,21 @@ from starlette.responses import JSONResponse
 from upwatch import __version__
 from upwatch.config.fields import SLUG_RE
 from upwatch.config.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
-from upwatch.web.api_models import Error, Incidents, MonitorDetail, Results, StatusDocument
+from upwatch.web.api_models import (
+    DeclareIncident,
+    Error,
+    Incident,
+    Incidents,
+    MonitorDetail,
+    Results,
+    StatusDocument,
+    WriteUpdate,
+)
 from upwatch.web.params import TIME_EXAMPLE
 
 REF = "#/components/schemas/{model}"
 BODIES: tuple[type[BaseModel], ...] = (StatusDocument, MonitorDetail, Results, Incidents, Error)
+REQUESTS: tuple[type[BaseModel], ...] = (DeclareIncident, WriteUpdate)
 TEXT = {"text/plain": {"schema": {"type": "string"}}}
 
 ERRORS = {
@@ -31,6 +41,13 @@ ERRORS = {
     404: "no such monitor: unknown, private and archived ids alike",
     503: "starting up, or the database is unreachable: try again in a moment",
 }
+WRITE_ERRORS = {
+    400: "the body is not valid JSON of the documented shape; the message names the field",
+    401: "no or a wrong `Authorization: Bearer <UPWATCH_API_TOKEN>`",
+    403: "writing is off: UPWATCH_API_TOKEN is not set",
+    503: "starting up, or the database is unreachable: try again in a moment",
+}
+BEARER = {"bearer": {"type": "http", "scheme": "bearer", "description": "UPWATCH_API_TOKEN"}}
 PING_ERRORS = {
     400: "the token is longer than any valid token",
     404: "no heartbeat monitor with this id and token (a wrong token answers like an unknown id)",
@@ -83,6 +100,22 @@ LIMIT = {
 
 def _get(summary: str, ok: dict[str, Any], *errors: int, **fields: Any) -> dict[str, Any]:
     return {"get": {"summary": summary, **fields, "responses": {"200": ok, **_errors(*errors)}}}
+
+
+def _post(summary: str, request: type[BaseModel], *errors: int, **fields: Any) -> dict[str, Any]:
+    """A write: JSON in, the incident as it now stands out (201)."""
+    messages = {**WRITE_ERRORS, 404: "no such incident"}
+    answers = {str(s): _json(messages[s], Error) for s in errors}
+    answers["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
+    body = {"required": True, "content": {"application/json": {"schema": _ref(request)}}}
+    operation = {
+        "summary": summary,
+        **fields,
+        "security": [{"bearer": []}],
+        "requestBody": body,
+        "responses": {"201": _json("the incident as it now stands", Incident), **answers},
+    }
+    return {"post": operation}
 
 
 _FEED_ITEM = {
@@ -172,6 +205,34 @@ def _paths() -> dict[str, Any]:
             400,
             503,
             parameters=[SINCE, LIMIT],
+        )
+        | _post(
+            "Declare an incident by hand (its body is the first update); needs UPWATCH_API_TOKEN",
+            DeclareIncident,
+            400,
+            401,
+            403,
+            503,
+        ),
+        "/api/v1/incidents/{id}/updates": _post(
+            "Write an update on an incident (a `resolved` update closes a declared incident; a "
+            "monitor's incident closes when the monitor recovers); needs UPWATCH_API_TOKEN",
+            WriteUpdate,
+            400,
+            401,
+            403,
+            404,
+            503,
+            parameters=[
+                {
+                    "name": "id",
+                    "in": "path",
+                    "required": True,
+                    "description": "the incident's id",
+                    "schema": {"type": "integer", "minimum": 1},
+                    "example": 42,
+                }
+            ],
         ),
         "/api/v1/openapi.json": _get(
             "This document",
@@ -185,7 +246,11 @@ def _paths() -> dict[str, Any]:
 
 @cache
 def document() -> dict[str, Any]:
-    _, schemas = models_json_schema([(m, "serialization") for m in BODIES], ref_template=REF)
+    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [
+        *((m, "serialization") for m in BODIES),
+        *((m, "validation") for m in REQUESTS),
+    ]
+    _, schemas = models_json_schema(models, ref_template=REF)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -196,7 +261,7 @@ def document() -> dict[str, Any]:
             " UTC with `Z`; absent values are `null`, never omitted.",
         },
         "paths": _paths(),
-        "components": {"schemas": schemas["$defs"]},
+        "components": {"schemas": schemas["$defs"], "securitySchemes": BEARER},
     }
 
 

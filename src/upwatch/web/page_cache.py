@@ -52,6 +52,10 @@ class PageCache:
         crawling them all never turns the cache over."""
         self.max_entries = max(self.max_entries, entries)
 
+    def clear(self) -> None:
+        """Forget every value (a write this process made must show at once)."""
+        self._entries.clear()
+
     async def get(self, key: Hashable, build: Callable[[], Awaitable[T]], version: int = 0) -> T:
         """The value for `key`; `version` names the data it should reflect (a newer one makes
         a value older than `changed_after` stale)."""

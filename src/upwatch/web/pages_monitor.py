@@ -39,7 +39,7 @@ _SINCE = {
 @dataclass(frozen=True, slots=True)
 class MonitorData:
     rollups: list[Row[Any]]
-    incidents: list[Row[Any]]
+    incidents: list[reads.IncidentRecord]
     slo: SloFigures | None = None
 
 

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
-
-from sqlalchemy import Row
 
 from upwatch.config.models import Config
 from upwatch.engine.maintenance import Window
+from upwatch.store import reads
 from upwatch.web.api_models import (
     Announcement,
     Group,
     Incident,
+    IncidentUpdate,
     Maintenance,
     MonitorSummary,
     StatusDocument,
@@ -45,14 +44,19 @@ def monitor_summary(view: MonitorView) -> MonitorSummary:
     )
 
 
-def incident(row: Row[Any], config: Config, now: datetime) -> Incident:
+def incident(
+    row: reads.IncidentRecord, config: Config, now: datetime, *, full: bool = False
+) -> Incident:
     """An incident row as the API shows it: the page's view of it (public cause unless
-    show_urls), so both read it the same way."""
-    view = incident_view(row, config.status_page.show_urls, now)
+    show_urls, or `full` for an authenticated answer), so both read it the same way."""
+    view = incident_view(row, full or config.status_page.show_urls, now)
     return Incident(
         id=view.id,
         monitor_id=view.monitor_id,
         monitor_name=view.monitor_name,
+        title=view.title,
+        declared=view.declared,
+        updates=[IncidentUpdate(at=u.at, status=u.status, body=u.body) for u in view.updates],
         started_at=view.started_at,
         confirmed_at=view.confirmed_at,
         resolved_at=view.resolved_at,

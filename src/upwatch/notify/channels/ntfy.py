@@ -44,6 +44,7 @@ TAGS = {
     EventType.INCIDENT_REMINDER: "alarm_clock",
     EventType.INCIDENT_ACKNOWLEDGED: "eyes",
     EventType.INCIDENT_RESOLVED: "white_check_mark",
+    EventType.INCIDENT_UPDATED: "memo",
     EventType.MONITOR_DEGRADED: "warning",
     EventType.MONITOR_FLAPPING: "warning",
     EventType.MONITOR_SETTLED: "white_check_mark",

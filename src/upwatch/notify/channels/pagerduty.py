@@ -92,6 +92,8 @@ def _slo_alert(key: str) -> tuple[str, int] | None:
 def alert(message: Message) -> tuple[str, str] | None:
     """`(event_action, dedup_key)` for `message`; None when it changes nothing in PagerDuty."""
     event = message.event
+    if event is EventType.INCIDENT_UPDATED:
+        return None  # words for people: nothing to trigger, acknowledge or resolve
     if event is EventType.INCIDENT_REMINDER:
         # The alert is already open and PagerDuty's own escalation policy keeps paging until
         # someone acknowledges: a reminder must not trigger a second alert (or a second page).

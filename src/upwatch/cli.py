@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 
+from upwatch.commands.incident_args import add_arguments as add_incident_arguments
 from upwatch.errors import UpwatchError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -62,6 +63,12 @@ COMMAND_HELP: dict[str, tuple[str, str]] = {
     "status": (
         "Print monitor states and open incidents from the database (never creates one).",
         "upwatch status\n  upwatch status --json",
+    ),
+    "incident": (
+        "Declare an incident by hand, or write an update on one, in the database (sent as "
+        "incident.updated by the running daemon; shown on the status page).",
+        'upwatch incident declare "Login is slow" --body "Looking into it" --monitor api\n'
+        '  upwatch incident update 42 --status resolved "Fixed: a bad cache node"',
     ),
 }
 
@@ -117,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     status = _command(sub, "status", "print monitor states and open incidents")
     status.add_argument("--json", action="store_true", help="print JSON")
     _add_config(status)
+    incident = _command(sub, "incident", "declare an incident or write an update on one")
+    add_incident_arguments(incident)
     return parser
 
 

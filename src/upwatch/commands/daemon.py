@@ -67,6 +67,12 @@ def run_status(args: argparse.Namespace) -> int:
     return show_status(args)
 
 
+def run_incident(args: argparse.Namespace) -> int:
+    from upwatch.commands.incident import run_incident as write
+
+    return write(args)
+
+
 def run_notify_test(args: argparse.Namespace) -> int:
     from upwatch.commands import notify_test
 
@@ -78,4 +84,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "notify-test": run_notify_test,
     "migrate": run_migrate,
     "status": run_status,
+    "incident": run_incident,
 }

@@ -35,7 +35,7 @@ def _config_or_none(path: str) -> Config | None:
         return None  # status reads the database; a broken config only hides maintenance
 
 
-def _require_sqlite_file(url: URL) -> None:
+def require_sqlite_file(url: URL) -> None:
     database = url.database
     if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return
@@ -48,7 +48,7 @@ def _require_sqlite_file(url: URL) -> None:
 
 
 async def _gather(settings: Settings, config: Config | None) -> dict[str, Any]:
-    _require_sqlite_file(settings.database_url)
+    require_sqlite_file(settings.database_url)
     engine = create_engine(settings.database_url)
     now = datetime.now(UTC)
     try:
@@ -92,6 +92,8 @@ def _incident(row: Any, now: datetime) -> dict[str, Any]:
         "id": row.id,
         "monitor_id": row.monitor_id,
         "monitor_name": row.monitor_name,
+        "title": row.title,
+        "declared": bool(row.declared),
         "started_at": iso(row.started_at),
         "confirmed_at": iso(row.confirmed_at),
         "duration_seconds": int((now - row.started_at).total_seconds()),
@@ -115,5 +117,6 @@ def show_status(args: argparse.Namespace) -> int:
     for i in data["incidents"]:
         minutes = i["duration_seconds"] // 60
         ack = ", acknowledged" if i["acknowledged_at"] else ""
-        print(f"  #{i['id']} {i['monitor_id']}: {i['cause']} ({minutes}m{ack})")
+        what = f"declared: {i['title']}" if i["declared"] else f"{i['monitor_id']}: {i['cause']}"
+        print(f"  #{i['id']} {what} ({minutes}m{ack})")
     return 0

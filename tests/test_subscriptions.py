@@ -22,11 +22,12 @@ from tests import notify_receivers as nr
 from tests.notify_receivers import SECRET_KEY, T0, Clock, SmtpServer, notify_config
 from upwatch.config.loader import LoadedConfig
 from upwatch.engine.context import policy_steps
-from upwatch.engine.model import EscalationProgress, Incident, Resolution
+from upwatch.engine.model import EscalationProgress, EventType, Incident, Resolution
 from upwatch.notify.worker import DeliveryWorker
 from upwatch.runtime.health import Health
 from upwatch.runtime.settings import Settings
 from upwatch.store import incident_effects as effects
+from upwatch.store import subscribers
 from upwatch.store.monitors import reconcile
 from upwatch.store.tables import OUTBOX, SUBSCRIBERS
 from upwatch.web.app import create_app
@@ -406,3 +407,31 @@ async def test_a_refused_address_is_masked_in_the_stored_error_and_the_log(
     assert all("reader" not in (r.last_error or "") for r in rows)
     assert any("550" in (r.last_error or "") for r in rows)
     assert "reader" not in repr(logs)
+
+
+async def test_news_of_an_incident_naming_no_monitor_reaches_subscribers_under_its_title(
+    engine: AsyncEngine,
+    smtp_servers: Callable[[str], SmtpServer],
+    make_worker: Callable[..., DeliveryWorker],
+) -> None:
+    """What the written-updates work calls for a declared incident (it names no monitor)."""
+    server, clock = smtp_servers("plain"), Clock()
+    loaded = config(server)
+    await reconciled(engine, loaded)
+    await add_subscriber(engine)
+    async with engine.begin() as connection:
+        news = {"title": "Payments delayed", "started_at": T0.isoformat(), "cause": None}
+        queued = await subscribers.enqueue_news(
+            connection,
+            incident_id=77,
+            monitor_id=None,
+            event=EventType.INCIDENT_OPENED,
+            at=T0,
+            now=T0,
+            payload=news,
+        )
+    assert queued
+    await drain(make_worker(loaded, clock))
+    [message] = to_reader(server)
+    assert message["Subject"] == "[Acme status] Payments delayed: incident"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

@@ -96,7 +96,7 @@ def _context(note: SubscriberNote, secret_key: str, base: str, title: str) -> di
     return {
         "event": note.event,
         "title": title,
-        "name": note.monitor_name or "A service",
+        "name": payload.get("title") or note.monitor_name or "A service",
         "cause": payload.get("cause"),
         "started": None if started is None else utc(started),
         "resolved": None if resolved is None else utc(resolved),

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.engine.model import EventType, Incident
@@ -128,42 +128,61 @@ async def recipient(connection: AsyncConnection, subscriber_id: int) -> Recipien
 
 
 async def enqueue_incident(
-    connection: AsyncConnection,
-    incident: Incident,
-    event: EventType,
-    at: datetime,
-    now: datetime,
-    *,
-    occurrence: str = "",
-    extra: dict[str, Any] | None = None,
+    connection: AsyncConnection, incident: Incident, event: EventType, at: datetime, now: datetime
 ) -> bool:
-    """Enqueue the fan-out row for `event` on `incident` if its monitor is public and someone
-    is subscribed (one indexed query otherwise). `occurrence` tells apart events that happen
-    more than once per incident (each written update). Returns whether a row was enqueued.
-
-    HOOK(incident.updated): the written-updates work calls this with
-    `EventType.INCIDENT_UPDATED` and `occurrence=f":{update_id}"` where it enqueues the update
-    for the told channels (and adds `status`/`body` to the payload for the message)."""
+    """`enqueue_news` for a monitor's incident opening or resolving (`incident_effects`)."""
     assert incident.id is not None
-    wanted = select(MONITORS.c.id).where(
-        MONITORS.c.id == incident.monitor_id,
-        MONITORS.c.public.is_(True),
-        exists().where(_active()),
-    )
-    if event is not EventType.INCIDENT_OPENED:  # news only of incidents they were told of
-        opened = f"{FAN_OUT}:{incident.id}:{EventType.INCIDENT_OPENED}"
-        wanted = wanted.where(exists().where(OUTBOX.c.key == opened))
-    if (await connection.execute(wanted)).first() is None:
-        return False
     payload = {
-        "incident": incident.id,
         "started_at": incident.started_at.isoformat(),
         "resolved_at": None if incident.resolved_at is None else incident.resolved_at.isoformat(),
         "cause": incident.public_cause,  # the public form: no hosts, addresses or URLs
-        **(extra or {}),
     }
-    key = f"{FAN_OUT}:{incident.id}:{event}{occurrence}"
-    row = _row(key, str(event), FAN_OUT, incident.monitor_id, payload, at, now)
+    return await enqueue_news(
+        connection,
+        incident_id=incident.id,
+        monitor_id=incident.monitor_id,
+        event=event,
+        at=at,
+        now=now,
+        payload=payload,
+    )
+
+
+async def enqueue_news(
+    connection: AsyncConnection,
+    *,
+    incident_id: int,
+    monitor_id: str | None,
+    event: EventType,
+    at: datetime,
+    now: datetime,
+    payload: dict[str, Any],
+    occurrence: str = "",
+) -> bool:
+    """Enqueue the fan-out row for `event` on an incident if it is public (its monitor is
+    public, or it is a declared incident naming no monitor) and someone is subscribed: one
+    indexed query otherwise. A resolution of a monitor's incident is news only to those told
+    it opened. `occurrence` tells apart events that happen more than once per incident (each
+    written update). Returns whether a row was enqueued.
+
+    HOOK(incident.updated): where the written-updates work enqueues `incident.updated` for the
+    told channels, it calls this with `event=EventType.INCIDENT_UPDATED`,
+    `occurrence=f":{update_id}"` and a payload with `body` (the words written) and, for a
+    declared incident, `title`; `subscriber.txt` already renders both."""
+    wanted = select(literal(1)).where(exists().where(_active()))
+    if monitor_id is not None:
+        public = select(MONITORS.c.id).where(
+            MONITORS.c.id == monitor_id, MONITORS.c.public.is_(True)
+        )
+        wanted = wanted.where(exists(public))
+        if event is EventType.INCIDENT_RESOLVED:
+            opened = f"{FAN_OUT}:{incident_id}:{EventType.INCIDENT_OPENED}"
+            wanted = wanted.where(exists().where(OUTBOX.c.key == opened))
+    if (await connection.execute(wanted)).first() is None:
+        return False
+    key = f"{FAN_OUT}:{incident_id}:{event}{occurrence}"
+    payload = {**payload, "incident": incident_id}
+    row = _row(key, str(event), FAN_OUT, monitor_id, payload, at, now)
     return await insert_ignore(connection, OUTBOX, [row], ["key"]) == 1
 
 

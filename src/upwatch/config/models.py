@@ -514,7 +514,9 @@ class StatusPage(Strict):
     (`60s`); no automatic reload when left out."""
     updates_policy: Slug | None = None
     """Escalation policy through which written updates of hand-declared incidents are sent
-    (`incident.updated`); updates of monitors' incidents go to every channel already told."""
+    (`incident.updated`): the channels of its first step that fires for the incident's severity
+    (an update informs, it does not page). Updates of monitors' incidents go to every channel
+    already told."""
     subscriptions: Subscriptions | None = None
     """Email subscriptions to public incidents (`{email_channel: NAME}`), with double opt-in
     and one-click unsubscribe; off when left out."""

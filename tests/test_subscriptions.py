@@ -435,3 +435,33 @@ async def test_news_of_an_incident_naming_no_monitor_reaches_subscribers_under_i
     [message] = to_reader(server)
     assert message["Subject"] == "[Acme status] Payments delayed: incident"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_a_written_update_on_a_public_incident_reaches_subscribers_in_its_own_words(
+    engine: AsyncEngine,
+    smtp_servers: Callable[[str], SmtpServer],
+    make_worker: Callable[..., DeliveryWorker],
+) -> None:
+    server, clock = smtp_servers("plain"), Clock()
+    loaded = config(server)
+    await reconciled(engine, loaded)
+    await add_subscriber(engine)
+    incident = await open_incident(engine, loaded, "api")
+    assert incident.id is not None
+    worker = make_worker(loaded, clock)
+    await drain(worker)
+    async with engine.begin() as connection:
+        await effects.add_update(
+            connection,
+            loaded.config,
+            incident.id,
+            status="identified",
+            body="A bad deploy; rolling back.",
+            now=clock.advance(minutes=3),
+        )
+    await drain(worker)
+    [_, update] = to_reader(server)
+    assert update["Subject"] == "[Acme status] Public API: update"
+    lines = text_of(update).splitlines()
+    assert lines[:2] == ["Update on Public API (Identified):", "A bad deploy; rolling back."]
+    assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

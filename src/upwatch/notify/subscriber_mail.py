@@ -102,6 +102,7 @@ def _context(note: SubscriberNote, secret_key: str, base: str, title: str) -> di
         "resolved": None if resolved is None else utc(resolved),
         "lasted": None if started is None or resolved is None else duration(resolved - started),
         "update": payload.get("body"),
+        "status": payload.get("status"),
         "status_page_url": base.rstrip("/") + "/",
         "confirm_url": None if confirm is None else link(base, "subscribe/confirm", confirm),
         "unsubscribe_url": link(base, "unsubscribe", unsubscribe_token(secret_key, subscriber)),

@@ -12,8 +12,9 @@ acknowledge link in the web app both go through here; nothing else writes incide
   resolution is quiet), and add its time to the rollups.
 - `acknowledge`: mark it acknowledged (once), cancel what was not sent, tell the told channels.
 
-Opening and resolving a public incident also enqueue one row for email subscribers (when anyone
-is subscribed; see `upwatch.store.subscribers`), in the same transaction.
+Opening and resolving a public incident, and each written update on one, also enqueue one row
+for email subscribers (when anyone is subscribed; see `upwatch.store.subscribers`), in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -230,6 +231,22 @@ async def add_update(
     ]
     if notices:
         await enqueue(connection, notices, now)
+    news = {
+        "title": row.title if row.declared else None,  # a monitor's incident: its name
+        "status": update.status,
+        "body": update.body,
+        "started_at": row.started_at.isoformat(),
+    }
+    await subscribers.enqueue_news(
+        connection,
+        incident_id=incident_id,
+        monitor_id=monitor_id,
+        event=EventType.INCIDENT_UPDATED,
+        at=now,
+        now=now,
+        payload=news,
+        occurrence=f":{update.id}",
+    )
     return Written(incident_id, update, closed, tuple(sorted(channels)))
 
 

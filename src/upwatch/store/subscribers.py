@@ -163,12 +163,7 @@ async def enqueue_news(
     public, or it is a declared incident naming no monitor) and someone is subscribed: one
     indexed query otherwise. A resolution of a monitor's incident is news only to those told
     it opened. `occurrence` tells apart events that happen more than once per incident (each
-    written update). Returns whether a row was enqueued.
-
-    HOOK(incident.updated): where the written-updates work enqueues `incident.updated` for the
-    told channels, it calls this with `event=EventType.INCIDENT_UPDATED`,
-    `occurrence=f":{update_id}"` and a payload with `body` (the words written) and, for a
-    declared incident, `title`; `subscriber.txt` already renders both."""
+    written update). Returns whether a row was enqueued."""
     wanted = select(literal(1)).where(exists().where(_active()))
     if monitor_id is not None:
         public = select(MONITORS.c.id).where(

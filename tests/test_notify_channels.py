@@ -224,6 +224,7 @@ async def test_webhooks_verify_with_the_standard_webhooks_library(
         "failure": None,
         "flapping": None,
         "slo": None,
+        "update": None,
     }
 
 

@@ -99,14 +99,16 @@ def _failure(message: Message) -> dict[str, Any] | None:
 
 def document(message: Message) -> dict[str, Any]:
     """The JSON body `{type, id, timestamp, data}` (`id` is also the `webhook-id` header), plus
-    `cause` for notices that have no incident."""
+    `cause` for notices that have no incident and `update` for a written update (`monitor` is
+    null for one on a declared incident that names no monitor)."""
     monitor = message.monitor
+    update = message.update
     return {
         "type": str(message.event),
         "id": message.delivery_id,
         "timestamp": iso(message.at),
         "data": {
-            "monitor": TEST_MONITOR
+            "monitor": (None if update is not None else TEST_MONITOR)
             if monitor is None
             else {
                 "id": monitor.id,
@@ -122,6 +124,14 @@ def document(message: Message) -> dict[str, Any]:
             "failure": _failure(message),
             "flapping": None if message.flapping is None else _flapping(message.flapping),
             "slo": message.slo,
+            "update": None
+            if update is None
+            else {
+                "title": update.title,
+                "status": update.status,
+                "body": update.body,
+                "declared": update.declared,
+            },
         },
     }
 

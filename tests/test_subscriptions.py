@@ -465,3 +465,27 @@ async def test_a_written_update_on_a_public_incident_reaches_subscribers_in_its_
     lines = text_of(update).splitlines()
     assert lines[:2] == ["Update on Public API (Identified):", "A bad deploy; rolling back."]
     assert update["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_the_json_feed_has_the_atom_feeds_entries_in_the_same_order(
+    engine: AsyncEngine, client_for: Callable[..., httpx.AsyncClient]
+) -> None:
+    loaded = config(None)
+    await reconciled(engine, loaded)
+    incident = await open_incident(engine, loaded, "api")
+    assert incident.id is not None
+    async with engine.begin() as connection:
+        await effects.add_update(
+            connection,
+            loaded.config,
+            incident.id,
+            status="identified",
+            body="A bad deploy; rolling back.",
+            now=T0 + timedelta(minutes=2),
+        )
+    client = client_for(loaded, Clock(T0 + timedelta(minutes=3)))
+    atom = (await client.get("/feed.atom")).text
+    items = (await client.get("/feed.json")).json()["items"]
+    assert [i["id"] for i in items] == re.findall(r"<id>(tag:[^<]+)</id>", atom)
+    assert len(items) == 2
+    assert items[0]["content_text"] == "A bad deploy; rolling back."

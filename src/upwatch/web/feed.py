@@ -84,16 +84,21 @@ def update_entries(i: IncidentView, authority: str) -> list[Entry]:
     ]
 
 
-def render_feed(board: Board, rows: Sequence[Any], public_url: str | None) -> str:
-    base = (public_url or "").rstrip("/")
-    authority = urlsplit(base).hostname or "upwatch.invalid"
+def feed_entries(board: Board, rows: Sequence[Any], authority: str) -> list[Entry]:
+    """The entries of both feeds (Atom and JSON Feed): each incident after its updates."""
     show_urls = False  # the feed is public: causes in their public form
     views = [incident_view(r, show_urls, board.generated_at) for r in rows]
-    entries = [
+    return [
         e
         for v in views
         for e in (*update_entries(v, authority), entry(v, authority, board.clockface))
     ]
+
+
+def render_feed(board: Board, rows: Sequence[Any], public_url: str | None) -> str:
+    base = (public_url or "").rstrip("/")
+    authority = urlsplit(base).hostname or "upwatch.invalid"
+    entries = feed_entries(board, rows, authority)
     updated = max((e.updated for e in entries), default=board.generated_at)
     return render(
         "page/feed.atom.j2",

@@ -1,7 +1,8 @@
 """`/feed.json`: the Atom feed's incidents as a JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/).
 
-The same entries as `/feed.atom`, from the same status snapshot and incident rows, so the two
-feeds never disagree. Links are absolute only when `status_page.public_url` is set.
+The same entries as `/feed.atom` (`feed.feed_entries`: written updates, then their incident),
+from the same status snapshot and incident rows, so the two feeds never disagree. Links are
+absolute only when `status_page.public_url` is set.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from starlette.responses import PlainTextResponse, Response
 
 from upwatch.store import reads
 from upwatch.web.board import Board
-from upwatch.web.board_notes import incident_view
 from upwatch.web.context import AppContext
-from upwatch.web.feed import FEED_LIMIT, Entry, entry
+from upwatch.web.feed import FEED_LIMIT, Entry, feed_entries
 from upwatch.web.pages_board import current_page
 from upwatch.web.render import Body, respond
 
@@ -30,14 +30,13 @@ VERSION = "https://jsonfeed.org/version/1.1"
 def feed_document(board: Board, rows: Sequence[Any], public_url: str | None) -> dict[str, Any]:
     base = (public_url or "").rstrip("/")
     authority = urlsplit(base).hostname or "upwatch.invalid"
-    views = [incident_view(r, False, board.generated_at) for r in rows]  # public causes
     document: dict[str, Any] = {
         "version": VERSION,
         "title": f"{board.title}: incidents",
         "description": f"Outages of the services on {board.title}, newest first.",
         "authors": [{"name": board.title}],
         "language": "en",
-        "items": [_item(entry(v, authority, board.clockface), base) for v in views],
+        "items": [_item(e, base) for e in feed_entries(board, rows, authority)],
     }
     if base:
         document["home_page_url"] = f"{base}/"
@@ -75,7 +74,7 @@ async def _feed_body(ctx: AppContext) -> Body:
         assert ctx.engine is not None
         async with ctx.engine.connect() as connection:
             rows = await reads.incident_rows(
-                connection, monitor_ids=list(page.board.by_id), limit=FEED_LIMIT
+                connection, monitor_ids=list(page.board.by_id), limit=FEED_LIMIT, unattached=True
             )
         document = feed_document(page.board, rows, public_url)
         return Body.of(json.dumps(document, ensure_ascii=False), JSON_FEED)

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test lint typecheck deploy-lint pytest bench schema clean
+.PHONY: run test lint typecheck deploy-lint lighthouse pytest bench schema clean
 
 $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
@@ -34,7 +34,7 @@ run: $(RUN_STAMP)
 	@echo "make run: starting upwatch with monitors.yaml on http://localhost:$${PORT:-8080} (Ctrl-C stops)"
 	$(DEMO_ENV) $(BIN)/upwatch run -c monitors.yaml
 
-test: $(DEV_STAMP) lint typecheck deploy-lint pytest
+test: $(DEV_STAMP) lint typecheck deploy-lint lighthouse pytest
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
@@ -59,6 +59,20 @@ deploy-lint: $(DEV_STAMP)
 			"(install Node.js 20+ with npm to run it)"; \
 	fi
 
+# Lighthouse, pinned in .lighthouse/package-lock.json, for the status page's browser test
+# (accessibility, best practices and SEO gates). Without npm the test is skipped, except under
+# CI=true, where it is required.
+lighthouse:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd .lighthouse && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	elif [ "$${CI:-}" = true ]; then \
+		echo "lighthouse: npm is required under CI=true, for the status page's Lighthouse gates" >&2; \
+		exit 1; \
+	else \
+		echo "lighthouse: npm not found: the Lighthouse gates of the status page are skipped" \
+			"(install Node.js 20+ with npm to run them)"; \
+	fi
+
 pytest: $(DEV_STAMP)
 	$(BIN)/pytest
 
@@ -69,4 +83,5 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist .railway/node_modules
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache build dist .railway/node_modules \
+		.lighthouse/node_modules

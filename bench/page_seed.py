@@ -28,12 +28,14 @@ GROUP_SIZE = 50
 CHUNK = 20_000
 
 
-def bench_config(monitors: int) -> LoadedConfig:
+def bench_config(monitors: int, maintenance_cron: str = "0 3 * * SUN") -> LoadedConfig:
+    """The config of `monitors` monitors; the browser test asks for a daily maintenance window
+    (`0 3 * * *`), the benchmark keeps a weekly one."""
     document: dict[str, Any] = {
         "version": 1,
         "status_page": {"title": "Bench Status", "description": "1,000 synthetic services"},
         "maintenance": [
-            {"name": "Weekly patching", "monitors": ["*"], "cron": "0 3 * * SUN", "duration": "30m"}
+            {"name": "Patching", "monitors": ["*"], "cron": maintenance_cron, "duration": "30m"}
         ],
         "announcements": [{"title": "Benchmark data", "body": "Nothing here is real."}],
         "monitors": [
@@ -108,7 +110,9 @@ async def _rollups(
     await _insert(connection, DAILY, daily)
 
 
-def _incidents(ids: list[str], start: datetime, now: datetime) -> list[dict[str, Any]]:
+def _incidents(
+    ids: list[str], start: datetime, now: datetime, open_every: int
+) -> list[dict[str, Any]]:
     rng = random.Random(11)
     rows = []
     span = (now - start).total_seconds()
@@ -117,7 +121,7 @@ def _incidents(ids: list[str], start: datetime, now: datetime) -> list[dict[str,
             began = start + timedelta(seconds=rng.uniform(0, span - 7200))
             ended = began + timedelta(seconds=rng.uniform(60, 3600))
             rows.append(_incident(monitor_id, began, ended))
-    for monitor_id in ids[5::200]:
+    for monitor_id in ids[5::open_every]:
         rows.append(_incident(monitor_id, now - timedelta(minutes=17), None))
     return rows
 
@@ -133,8 +137,10 @@ def _incident(monitor_id: str, began: datetime, ended: datetime | None) -> dict[
     }
 
 
-async def _states(connection: AsyncConnection, ids: list[str], now: datetime) -> None:
-    down = set(ids[5::200])
+async def _states(
+    connection: AsyncConnection, ids: list[str], now: datetime, open_every: int
+) -> None:
+    down = set(ids[5::open_every])
     checked = now - timedelta(seconds=20)
     for monitor_id in ids:
         state = "down" if monitor_id in down else "up"
@@ -153,9 +159,20 @@ async def _states(connection: AsyncConnection, ids: list[str], now: datetime) ->
     await _insert(connection, RESULTS, latest)
 
 
-async def seed(path: str, monitors: int, days: int, now: datetime) -> LoadedConfig:
-    """Create `path` (a new SQLite file) holding `monitors` monitors and `days` of history."""
-    loaded = bench_config(monitors)
+async def seed(
+    path: str,
+    monitors: int,
+    days: int,
+    now: datetime,
+    *,
+    open_every: int = 200,
+    maintenance_cron: str = "0 3 * * SUN",
+    rollup_days: int | None = None,
+) -> LoadedConfig:
+    """Create `path` (a new SQLite file) holding `monitors` monitors and `days` of history: one
+    open incident per `open_every` monitors, and latency rollups for the last `rollup_days` (all
+    `days` by default; the bars read incidents, not rollups, so a browser test needs only one)."""
+    loaded = bench_config(monitors, maintenance_cron)
     engine = create_engine(database_url({"DATABASE_URL": f"sqlite:///{path}"}))
     start = hour_of(now - timedelta(days=days))
     try:
@@ -164,9 +181,10 @@ async def seed(path: str, monitors: int, days: int, now: datetime) -> LoadedConf
             await reconcile(connection, loaded.config, start, generation=1)
             ids = [m.id for m in loaded.config.monitors]
             await connection.execute(MONITORS.update().values(first_result_at=start))
-            await _states(connection, ids, now)
-            await _insert(connection, INCIDENTS, _incidents(ids, start, now))
-            await _rollups(connection, ids, start, now)
+            await _states(connection, ids, now, open_every)
+            await _insert(connection, INCIDENTS, _incidents(ids, start, now, open_every))
+            rollups_from = start if rollup_days is None else hour_of(now - timedelta(rollup_days))
+            await _rollups(connection, ids, max(start, rollups_from), now)
     finally:
         await engine.dispose()
     return loaded

@@ -91,7 +91,7 @@ async def test_the_browser_shows_groups_monitors_and_states(served: str, tmp_pat
         assert f">{name}</a>" in dom
     for state in ("Operational", "Down", "Maintenance", "Degraded", "Paused"):
         assert f"</svg>{state}</span>" in dom
-    assert "<title>2026-11-20: 99.51% up, 7m down</title>" in dom
+    assert '<span class="tip">2026-11-20: 99.51% up, 7m down</span>' in dom
     assert "Internal admin panel" not in dom
 
 

@@ -26,7 +26,7 @@ async def test_the_page_shows_state_uptime_and_daily_bars(demo: Harness) -> None
     assert "Operational since" in html
     tiles = re.findall(r'<div class="tile"><b>([^<]+)</b><span>uptime, last ([^<]+)</span>', html)
     assert [label for _, label in tiles] == ["24 hours", "7 days", "30 days", "90 days"]
-    assert "<title>2026-11-20: 99.51% up, 7m down</title>" in html
+    assert '<span class="tip">2026-11-20: 99.51% up, 7m down</span>' in html
 
 
 async def test_the_chart_draws_hourly_p50_and_p95_with_labelled_axes(demo: Harness) -> None:

@@ -64,13 +64,34 @@ async def test_every_bar_is_labelled_with_its_day_uptime_and_downtime(demo: Harn
         html = (await c.get("/")).text
     api = html[html.index('id="m-api"') : html.index('id="m-web"')]
 
-    labels = re.findall(r'class="(\w+)"><title>([^<]+)</title>', api)
-    assert len(labels) == 90
-    assert labels[-1] == ("up", "2026-11-22: 100% up, no downtime")
-    assert ("minor", "2026-11-20: 99.51% up, 7m down") in labels  # 7 minutes of 24 hours
-    assert labels[0] == ("none", "2026-08-25: no data")  # before the first result
+    runs = re.findall(
+        r'class="run (\w+)" role="listitem" tabindex="0" style="--n:(\d+)">'
+        r'<span class="tip">([^<]+)</span>',
+        api,
+    )
+    assert sum(int(days) for _, days, _ in runs) == 90
+    assert runs[-1] == ("up", "2", "2026-11-21 to 2026-11-22: 100% up, no downtime")
+    assert ("minor", "1", "2026-11-20: 99.51% up, 7m down") in runs  # 7 minutes of 24 hours
+    assert runs[0][0] == "none"
+    assert runs[0][2].startswith("2026-08-25 to ")  # before the first result: one run
+    assert runs[0][2].endswith(": no data")
+    assert len(runs) < 10  # days that read the same are one element
     assert 'aria-label="Uptime per day, last 90 days"' in api
     assert "1 day with downtime" in api
+
+
+async def test_a_group_has_its_own_page_and_unknown_groups_are_a_404(demo: Harness) -> None:
+    async with client(demo) as c:
+        core = await c.get("/groups/core-services")
+        missing = await c.get("/groups/nope")
+
+    assert core.status_code == 200
+    assert "<h1>Core services</h1>" in core.text
+    for name in ("Public API", "Website", "Database"):
+        assert f">{name}</a>" in core.text
+    assert ">CDN</a>" not in core.text
+    assert missing.status_code == 404
+    assert "There is nothing here" in missing.text
 
 
 async def test_uptime_figures_match_the_json_api(demo: Harness) -> None:
@@ -179,7 +200,7 @@ async def test_pages_are_compressed_and_a_client_with_the_current_copy_gets_304(
         plain = await c.get("/", headers={"accept-encoding": "identity"})
 
     assert first.headers["content-encoding"] == "gzip"
-    assert int(first.headers["content-length"]) < len(first.content) / 5
+    assert int(first.headers["content-length"]) < len(first.content) / 3
     assert first.headers["content-type"] == "text/html; charset=utf-8"
     assert again.status_code == 304
     assert "content-encoding" not in plain.headers

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from upwatch.engine.model import ShownState
 from upwatch.engine.uptime import DayUptime, daily_uptime
 from upwatch.web.bar_days import day_uptimes
-from upwatch.web.bars import bar_label, bars_svg, level
+from upwatch.web.bars import bar_label, bars_html, level
 from upwatch.web.board import MonitorView
 from upwatch.web.board_build import COLLAPSE_ABOVE, group_summary, groups
 from upwatch.web.board_notes import banner
@@ -76,16 +76,23 @@ def test_bar_labels_say_the_day_the_uptime_and_the_downtime_in_words() -> None:
     assert "not measured" in bar_label(DayUptime(date(2026, 11, 5), None, 0), first)
 
 
-def test_bars_are_an_svg_with_one_titled_rect_per_day() -> None:
+def test_days_that_read_the_same_are_one_focusable_run_with_its_words() -> None:
     days = tuple(DayUptime(date(2026, 11, d), 100.0, 0) for d in range(1, 22))
-    svg = bars_svg(days, DayUptime(date(2026, 11, 22), 42.0, 3600), None)
-    assert isinstance(svg, Markup)
-    assert svg.count("<rect ") == 22
-    assert svg.count("<title>") == 22
+    html = bars_html(days, DayUptime(date(2026, 11, 22), 42.0, 3600), None)
+    assert isinstance(html, Markup)
+    assert html.count('tabindex="0"') == 2
     assert (
-        '<rect x="84" width="3" height="28" class="down"><title>2026-11-22: 42.00% up, 1h down'
-        in svg
-    )
+        '<span class="run up" role="listitem" tabindex="0" style="--n:21">'
+        '<span class="tip">2026-11-01 to 2026-11-21: 100% up, no downtime</span></span>'
+    ) in html
+    assert 'style="--n:1"><span class="tip">2026-11-22: 42.00% up, 1h down</span>' in html
+
+
+def test_today_joins_the_run_before_it_when_it_reads_the_same() -> None:
+    days = tuple(DayUptime(date(2026, 11, d), 100.0, 0) for d in range(1, 22))
+    html = bars_html(days, DayUptime(date(2026, 11, 22), 100.0, 0), None)
+    assert html.count('class="run ') == 1
+    assert "2026-11-01 to 2026-11-22: 100% up, no downtime" in html
 
 
 _instants = st.integers(0, 100 * 24 * 60).map(lambda m: NOW - timedelta(minutes=m))
@@ -220,10 +227,10 @@ def test_the_banner_never_counts_monitors_without_data_as_working(
 
 def test_today_is_red_while_the_monitor_is_down_however_short_the_outage() -> None:
     today = DayUptime(date(2026, 11, 22), 99.9, 60)
-    assert 'class="minor"><title>2026-11-22' in bars_svg((), today, None)
-    assert 'class="down"><title>2026-11-22: 99.90% up' in bars_svg((), today, None, down_now=True)
+    assert 'class="run minor"' in bars_html((), today, None)
+    assert 'class="run down"' in bars_html((), today, None, down_now=True)
     empty = DayUptime(date(2026, 11, 22), None, 0)
-    assert 'class="none"' in bars_svg((), empty, None, down_now=True)
+    assert 'class="run none"' in bars_html((), empty, None, down_now=True)
 
 
 def test_large_pages_collapse_groups_where_nothing_needs_attention() -> None:

@@ -1,15 +1,18 @@
-"""The 90 daily uptime bars: one SVG per monitor, every bar labelled with its day in words.
+"""The 90 daily uptime bars of one monitor, drawn with few elements and readable by keyboard.
 
-Colour is never the only signal: each bar carries a `<title>` such as
-`2026-11-20: 99.52% up, 6m 55s down` (the browser's tooltip, and its accessible name), and the
-page prints the uptime figures as text beside the bars. Days before the first result, and every
-day of a monitor that has no state yet, are grey and say "no data". Many monitors share the same
-history (a quiet fleet is 100% every day), so the SVG is built once per distinct history.
+Runs of days that read the same (a quiet fleet is "100% up, no downtime" for 90 days) are one
+element each: a thousand monitors stay a page a phone can open. Every run is focusable and
+carries its words (`2026-11-20: 99.52% up, 6m 55s down`, or `2026-08-25 to 2026-11-19: 100% up,
+no downtime`): hovering or tabbing to it shows them over the bars, and screen readers read them.
+Colour is never the only signal; the page also prints the uptime figures as text. Days before the
+first result, and every day of a monitor that has no state yet, are grey and say "no data". The
+CSS draws each day of a run as its own bar, and shows the last 30 days on a phone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -18,9 +21,30 @@ from markupsafe import Markup, escape
 from upwatch.engine.uptime import DayUptime
 from upwatch.web.pages_format import duration, percent
 
-BAR_WIDTH, BAR_GAP, BAR_HEIGHT = 3, 1, 28
 # (lowest uptime, CSS class): 100% green, >=99% light green, >=95% amber, below that red.
 LEVELS = ((100.0, "up"), (99.0, "minor"), (95.0, "major"))
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Consecutive days with the same colour and the same words."""
+
+    kind: str
+    words: str  # what each of its days reads, without the date
+    first: date
+    last: date
+    days: int
+
+    def label(self) -> str:
+        when = self.first.isoformat()
+        if self.days > 1:
+            when = f"{when} to {self.last.isoformat()}"
+        return f"{when}: {self.words}"
+
+    def joined(self, other: Run) -> Run | None:
+        if (self.kind, self.words) != (other.kind, other.words):
+            return None
+        return Run(self.kind, self.words, self.first, other.last, self.days + other.days)
 
 
 def level(uptime: float | None) -> str:
@@ -32,46 +56,52 @@ def level(uptime: float | None) -> str:
     return "down"
 
 
-def bar_label(bar: DayUptime, first_day: date | None) -> str:
-    day = bar.day.isoformat()
+def day_words(bar: DayUptime, first_day: date | None) -> str:
     if bar.uptime is None:
         if first_day is None or bar.day < first_day:
-            return f"{day}: no data"
-        return f"{day}: not measured (paused or in maintenance)"
+            return "no data"
+        return "not measured (paused or in maintenance)"
     down = "no downtime" if bar.downtime_seconds == 0 else f"{duration(bar.downtime_seconds)} down"
-    return f"{day}: {percent(bar.uptime)} up, {down}"
+    return f"{percent(bar.uptime)} up, {down}"
 
 
-def bars_svg(
+def bar_label(bar: DayUptime, first_day: date | None) -> str:
+    return f"{bar.day.isoformat()}: {day_words(bar, first_day)}"
+
+
+def bars_html(
     past: tuple[DayUptime, ...], today: DayUptime, first_day: date | None, *, down_now: bool = False
 ) -> Markup:
-    """An SVG that stretches to its container; the CSS shows the last 30 days on a phone.
+    """The bars of `past` and `today`, oldest first. Only today's bar changes between
+    renderings, so the runs before it are found once per history.
 
-    Only today's bar changes between renderings, so the other bars are built once per history.
     While the monitor is down, today's bar is red whatever its percentage: an outage that began
     minutes ago leaves the day 99.9 % up, and a light green bar beside "Down" would contradict it.
     """
-    step = BAR_WIDTH + BAR_GAP
-    width = (len(past) + 1) * step - BAR_GAP
-    today_class = "down" if down_now and today.uptime is not None else level(today.uptime)
-    rects = _past_rects(past, first_day) + _rect(len(past), today, first_day, today_class)
-    return Markup(  # noqa: S704 - the labels are escaped in _rect; the rest are numbers
-        f'<svg class="bars" viewBox="0 0 {width} {BAR_HEIGHT}" preserveAspectRatio="none" '
-        f'role="group" aria-label="Uptime per day, last {len(past) + 1} days"><g>{rects}</g></svg>'
+    kind = "down" if down_now and today.uptime is not None else level(today.uptime)
+    last = Run(kind, day_words(today, first_day), today.day, today.day, 1)
+    runs = list(_past_runs(past, first_day))
+    joined = runs[-1].joined(last) if runs else None
+    runs[-1:] = [joined] if joined is not None else [*runs[-1:], last]
+    items = "".join(
+        f'<span class="run {r.kind}" role="listitem" tabindex="0" style="--n:{r.days}">'
+        f'<span class="tip">{escape(r.label())}</span></span>'
+        for r in runs
+    )
+    return Markup(  # noqa: S704 - the labels are escaped above; the rest are numbers
+        f'<div class="bars" role="list" aria-label="Uptime per day, last {len(past) + 1} days">'
+        f'<div class="strip">{items}</div></div>'
     )
 
 
 @lru_cache(maxsize=4096)
-def _past_rects(past: tuple[DayUptime, ...], first_day: date | None) -> str:
-    return "".join(_rect(i, bar, first_day) for i, bar in enumerate(past))
-
-
-def _rect(index: int, bar: DayUptime, first_day: date | None, kind: str | None = None) -> str:
-    kind = kind or level(bar.uptime)
-    return (
-        f'<rect x="{index * (BAR_WIDTH + BAR_GAP)}" width="{BAR_WIDTH}" height="{BAR_HEIGHT}" '
-        f'class="{kind}"><title>{escape(bar_label(bar, first_day))}</title></rect>'
-    )
+def _past_runs(past: tuple[DayUptime, ...], first_day: date | None) -> tuple[Run, ...]:
+    runs: list[Run] = []
+    for bar in past:
+        run = Run(level(bar.uptime), day_words(bar, first_day), bar.day, bar.day, 1)
+        joined = runs[-1].joined(run) if runs else None
+        runs[-1:] = [joined] if joined is not None else [*runs[-1:], run]
+    return tuple(runs)
 
 
 def days_with_downtime(bars: Sequence[DayUptime]) -> int:

@@ -6,6 +6,7 @@ the schedule per monitor and per window would walk the cron triggers thousands o
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from upwatch.engine.state import shown
 from upwatch.engine.uptime import Interval, OpenInterval, uptime
 from upwatch.store.rollups import Rollup
 from upwatch.web.bar_days import BAR_DAYS, day_uptimes
-from upwatch.web.bars import bars_svg, days_with_downtime
+from upwatch.web.bars import bars_html, days_with_downtime
 from upwatch.web.board import STATE_WORDS, Board, GroupView, MonitorView
 from upwatch.web.board_notes import banner, history, incident_view, notices
 from upwatch.web.board_source import BoardSource
@@ -30,7 +31,7 @@ from upwatch.web.pages_format import Clockface
 from upwatch.web.views import WINDOWS, History, overall_status, shown_cause
 
 NOTICE_HORIZON = timedelta(days=7)
-COLLAPSE_ABOVE = 40  # on pages with more monitors, groups with nothing wrong start collapsed
+COLLAPSE_ABOVE = 40  # on pages with more monitors, groups with nothing wrong are one row
 _ATTENTION = (ShownState.DOWN, ShownState.FLAPPING, ShownState.DEGRADED, ShownState.MAINTENANCE)
 _SEVERITY = (*_ATTENTION, ShownState.UP, ShownState.UNKNOWN, ShownState.PAUSED)
 
@@ -95,7 +96,7 @@ def _monitor(row: Row[Any], inputs: _Inputs) -> MonitorView:
         cause=shown_cause(row, config),
         last_checked_at=row.last_result_at,
         uptime=figures,
-        bars=bars_svg(days.past, days.today, days.first_day, down_now=state is ShownState.DOWN),
+        bars=bars_html(days.past, days.today, days.first_day, down_now=state is ShownState.DOWN),
         bad_days=days_with_downtime(days.all),
         bad_days_30=days_with_downtime(days.all[-30:]),
         measured_days=sum(1 for d in days.all if d.uptime is not None),
@@ -173,8 +174,15 @@ def groups(monitors: list[MonitorView]) -> list[GroupView]:
     for name, members in by_name.items():
         worst = worst_state([m.state for m in members])
         open_ = not large or worst in _ATTENTION
-        found.append(GroupView(name, members, worst, group_summary(members, worst), open_))
+        summary = group_summary(members, worst)
+        found.append(GroupView(name, members, worst, summary, open_, group_slug(name)))
     return found
+
+
+def group_slug(name: str | None) -> str:
+    """`Core services` -> `core-services`: lowercase, anything but letters and digits as `-`.
+    Monitors without a group are together under `other`."""
+    return re.sub(r"[^a-z0-9]", "-", (name or "other").lower())
 
 
 def worst_state(states: Sequence[ShownState]) -> ShownState:

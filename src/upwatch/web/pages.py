@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from upwatch.web import params
 from upwatch.web.badges import status_badge, uptime_badge
+from upwatch.web.board import Board
 from upwatch.web.context import AppContext
 from upwatch.web.feed import atom_feed
 from upwatch.web.metrics import metrics
@@ -30,6 +31,7 @@ def routes() -> list[Route]:
     return [
         Route("/", status_page),
         Route("/monitors/{id}", monitor_page),
+        Route("/groups/{slug}", group_page),
         Route("/badge/{id}.svg", status_badge),
         Route("/badge/{id}/uptime.svg", uptime_badge),
         Route("/feed.atom", atom_feed),
@@ -60,6 +62,26 @@ async def monitor_page(request: Request) -> Response:
     return await _guarded(request, _monitor_page)
 
 
+async def group_page(request: Request) -> Response:
+    return await _guarded(request, _group_page)
+
+
+async def _group_page(request: Request, ctx: AppContext) -> Response:
+    """One group's monitors with their bars: where a large page's summary row links."""
+    page = await current_page(ctx)
+    group = page.board.group(str(request.path_params["slug"]))
+    if group is None:
+        return _not_found(request, page.board)
+    name = group.name or ("Services" if len(page.board.groups) == 1 else "Other services")
+    text = render("page/group.html.j2", **page_values(page.board), g=group, group_name=name)
+    return respond(request, Body.of(text, HTML))
+
+
+def _not_found(request: Request, board: Board) -> Response:
+    text = render("page/not_found.html.j2", **page_values(board, refresh=0))
+    return respond(request, Body.of(text, HTML), status=404, cache_seconds=0)
+
+
 async def _status_page(request: Request, ctx: AppContext) -> Response:
     page = await current_page(ctx)
     return respond(request, page.body)
@@ -69,8 +91,7 @@ async def _monitor_page(request: Request, ctx: AppContext) -> Response:
     page = await current_page(ctx)
     monitor = page.board.monitor(params.monitor_id(request) or "")
     if monitor is None:
-        text = render("page/not_found.html.j2", **page_values(page.board, refresh=0))
-        return respond(request, Body.of(text, HTML), status=404, cache_seconds=0)
+        return _not_found(request, page.board)
     range_key = range_of(request.query_params.getlist("range"))
     return respond(request, await monitor_body(ctx, page, monitor, range_key))
 

@@ -1,5 +1,6 @@
 """Entry point of `make bench`: the status page benchmark (see bench/page_bench.py), or with
-`scale` as the first argument the daemon scale benchmark (see bench/scale_bench.py)."""
+`scale` as the first argument the daemon scale benchmark (see bench/scale_bench.py), with
+`browser` the page in Chromium and Lighthouse (see bench/page_browser.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ def main() -> int:
         from bench import scale_bench
 
         return scale_bench.main(sys.argv[2:])
+    if sys.argv[1:2] == ["browser"]:
+        from bench import page_browser
+
+        return page_browser.main(sys.argv[2:])
     return page_bench.main(sys.argv[1:])
 
 

@@ -254,9 +254,10 @@ async def test_when_no_monitor_has_a_result_the_status_is_unknown_on_the_page_an
 
 
 def bar_classes(page: str, monitor_id: str) -> list[str]:
-    start = page.index('<svg class="bars"', page.index(f'href="/monitors/{monitor_id}"'))
-    svg = page[start : page.index("</svg>", start)]
-    return re.findall(r'<rect [^>]*class="(\w+)"', svg)
+    """The colour of each run of equal days, oldest first."""
+    start = page.index('<div class="bars"', page.index(f'href="/monitors/{monitor_id}"'))
+    bars = page[start : page.index("</div></div>", start)]
+    return re.findall(r'class="run (\w+)"', bars)
 
 
 async def test_a_monitor_whose_only_probe_failed_is_not_drawn_as_100_percent_up(

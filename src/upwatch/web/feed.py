@@ -8,7 +8,7 @@ from the request's Host header, which a client controls (and a shared cache woul
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -111,11 +111,18 @@ def render_feed(board: Board, rows: Sequence[Any], public_url: str | None) -> st
 
 
 async def atom_feed(request: Request) -> Response:
+    return await serve_feed(request, _feed_body)
+
+
+async def serve_feed(
+    request: Request, body_of: Callable[[AppContext], Awaitable[Body]]
+) -> Response:
+    """A feed (Atom or JSON) from `body_of`, or a plain 503 while the database is not there."""
     ctx: AppContext = request.app.state.ctx
     if ctx.engine is None:
         return PlainTextResponse("starting up; try again in a moment", 503)
     try:
-        body = await _feed_body(ctx)
+        body = await body_of(ctx)
     except (SQLAlchemyError, OSError):
         return PlainTextResponse("the incident history is unreachable; try again soon", 503)
     return respond(request, body, cache_seconds=60)

@@ -12,16 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
 from upwatch.store import reads
 from upwatch.web.board import Board
 from upwatch.web.context import AppContext
-from upwatch.web.feed import FEED_LIMIT, Entry, feed_entries
+from upwatch.web.feed import FEED_LIMIT, Entry, feed_entries, serve_feed
 from upwatch.web.pages_board import current_page
-from upwatch.web.render import Body, respond
+from upwatch.web.render import Body
 
 JSON_FEED = "application/feed+json; charset=utf-8"
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -56,14 +55,7 @@ def _item(e: Entry, base: str) -> dict[str, Any]:
 
 
 async def json_feed(request: Request) -> Response:
-    ctx: AppContext = request.app.state.ctx
-    if ctx.engine is None:
-        return PlainTextResponse("starting up; try again in a moment", 503)
-    try:
-        body = await _feed_body(ctx)
-    except (SQLAlchemyError, OSError):
-        return PlainTextResponse("the incident history is unreachable; try again soon", 503)
-    return respond(request, body, cache_seconds=60)
+    return await serve_feed(request, _feed_body)
 
 
 async def _feed_body(ctx: AppContext) -> Body:

@@ -72,7 +72,8 @@ def test_a_down_target_opens_an_incident_from_its_first_failed_probe_and_recover
     assert incident["started_at"] == iso(first_down.checked_at)
     assert incident["resolved_at"] is None
     assert stored.confirmed_at >= stored.started_at
-    assert "503" in incident["cause"]
+    assert incident["cause"] == "Unexpected response"  # public words on the public API
+    assert "503" in stored.cause  # the technical cause stays with the incident
     assert db.outbox_counts(stored.id) == {(OPENED, "hook"): 1}
     assert_status_command_shows(daemon, incident["id"])
 

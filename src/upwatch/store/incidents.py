@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.engine.escalation import CANCELLED_BY_ACK_OR_RESOLVE
 from upwatch.engine.model import EscalationProgress, Incident
+from upwatch.store.outbox import cancellable
 from upwatch.store.states import incident_of, policy_json
 from upwatch.store.tables import INCIDENTS, OUTBOX
 
@@ -78,10 +79,7 @@ async def cancel_unsent(connection: AsyncConnection, incident_id: int, now: date
     statement = update(OUTBOX).where(
         OUTBOX.c.incident_id == incident_id,
         OUTBOX.c.event.in_([str(e) for e in CANCELLED_BY_ACK_OR_RESOLVE]),
-        OUTBOX.c.attempts == 0,
-        OUTBOX.c.delivered_at.is_(None),
-        OUTBOX.c.cancelled_at.is_(None),
-        or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
+        cancellable(now),
     )
     await connection.execute(statement, {"cancelled_at": now})
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.config.models import Config
@@ -21,7 +21,7 @@ from upwatch.engine.context import policy_steps
 from upwatch.engine.model import EscalationProgress
 from upwatch.engine.slo import SloStatus
 from upwatch.engine.slo_alerts import SloAlert, due_notices, resolved_notices
-from upwatch.store.outbox import enqueue
+from upwatch.store.outbox import cancellable, enqueue
 from upwatch.store.slo_reads import slo_statuses
 from upwatch.store.states import policy_json, policy_of
 from upwatch.store.tables import OUTBOX, SLO_ALERTS
@@ -114,10 +114,7 @@ async def _cancel_unsent(connection: AsyncConnection, alert: SloAlert, now: date
     cancel = update(OUTBOX).where(
         OUTBOX.c.key.like(f"{alert.subject}:%"),
         OUTBOX.c.event != "slo.resolved",
-        OUTBOX.c.attempts == 0,
-        OUTBOX.c.delivered_at.is_(None),
-        OUTBOX.c.cancelled_at.is_(None),
-        or_(OUTBOX.c.claimed_until.is_(None), OUTBOX.c.claimed_until <= now),
+        cancellable(now),
     )
     await connection.execute(cancel, {"cancelled_at": now})
 

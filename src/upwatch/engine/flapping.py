@@ -15,7 +15,7 @@ monitor settled long ago announces the same message with the same key.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from upwatch.engine.context import MonitorContext
 from upwatch.engine.model import EventType, Incident, MonitorState, Notice, Transition
@@ -50,12 +50,10 @@ def settle(state: MonitorState, ctx: MonitorContext, now: datetime) -> Transitio
     """Leave FLAPPING once `within` passed without a change (at once if damping was turned off
     in the config meanwhile); None while it still flaps, or when it does not."""
     since = state.flapping_since
-    if since is None:
+    due = settles_at(state, None if ctx.flapping is None else ctx.flapping.within)
+    if since is None or due is None or due > now:
         return None
-    last = state.changes[-1] if state.changes else since
-    at = now if ctx.flapping is None else last + ctx.flapping.within
-    if at > now:
-        return None
+    at = now if ctx.flapping is None else due
     incident = state.open_incident
     if incident is not None and incident.held_by == HOLD:
         incident = replace(incident, held_by=None, escalate_from=at)
@@ -63,13 +61,14 @@ def settle(state: MonitorState, ctx: MonitorContext, now: datetime) -> Transitio
     return Transition(settled, notices=_told(EventType.MONITOR_SETTLED, state, ctx, at, since))
 
 
-def settles_at(state: MonitorState, ctx: MonitorContext) -> datetime | None:
-    """When `settle` will act (for the caller's cheap filter of what time alone can change)."""
+def settles_at(state: MonitorState, within: timedelta | None) -> datetime | None:
+    """When `settle` acts: `within` after the last change; at once (its start) once damping is
+    off (`within` None); never while not flapping. Also the evaluator's cheap filter."""
     if state.flapping_since is None:
         return None
-    if ctx.flapping is None:
+    if within is None:
         return state.flapping_since
-    return (state.changes[-1] if state.changes else state.flapping_since) + ctx.flapping.within
+    return (state.changes[-1] if state.changes else state.flapping_since) + within
 
 
 def _held(incident: Incident) -> Incident:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from upwatch.config.loader import LoadedConfig
 from upwatch.config.models import HeartbeatMonitor, HttpMonitor, MonitorBase
-from upwatch.engine import dependencies, escalation
+from upwatch.engine import dependencies, escalation, flapping
 from upwatch.engine import state as machine
 from upwatch.engine.context import MonitorContext, context_for
 from upwatch.engine.maintenance import MaintenanceSchedule
@@ -407,11 +407,10 @@ def _time_matters(state: MonitorState, monitor: MonitorBase, now: datetime) -> b
     back a failure run long enough to confirm (a missed deadline confirms on its own), and a
     flapping monitor settling.
     """
-    if state.flapping_since is not None:
-        rule = monitor.flapping
-        last = state.changes[-1] if state.changes else state.flapping_since
-        if rule is None or last + rule.within <= now:
-            return True  # settles now
+    within = None if monitor.flapping is None else monitor.flapping.within
+    settles = flapping.settles_at(state, within)
+    if settles is not None and settles <= now:
+        return True
     threshold = 1 if state.deadline_missed else monitor.failure_threshold
     held_back = state.open_incident is None and state.failure_run >= threshold
     if isinstance(monitor, HeartbeatMonitor):

@@ -55,16 +55,16 @@ def _is_secret_field(name: str) -> bool:
     return not name.endswith("_file") and any(w in name for w in _SECRET_FIELD_WORDS)
 
 
-def _is_url_field(name: str) -> bool:
+def is_url_field(name: str) -> bool:
     return name in ("url", "urls") or name.endswith("_url")
 
 
-def _strings(value: Any) -> Iterator[str]:
+def strings_of(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _strings(item)
+            yield from strings_of(item)
 
 
 def _field_secrets(name: str, value: Any, url_is_secret: bool) -> Iterator[str]:
@@ -75,9 +75,9 @@ def _field_secrets(name: str, value: Any, url_is_secret: bool) -> Iterator[str]:
     elif isinstance(value, BaseModel | list | tuple | Mapping) and not texts:
         yield from _model_secrets(value)
     elif _is_secret_field(name):
-        yield from _strings(value)
-    elif _is_url_field(name):
-        for url in _strings(value):
+        yield from strings_of(value)
+    elif is_url_field(name):
+        for url in strings_of(value):
             yield from url_credentials(url)
             if url_is_secret:
                 yield url

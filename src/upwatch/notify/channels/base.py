@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from upwatch.config.fields import Strict
-from upwatch.config.secrets import model_secrets
+from upwatch.config.secrets import is_url_field, model_secrets, strings_of
+from upwatch.notify.channels.http import url_secrets
 from upwatch.notify.outcome import Outcome
 
 if TYPE_CHECKING:
@@ -41,8 +42,16 @@ class ChannelConfig(Strict):
         return str(get_args(cls.model_fields["type"].annotation)[0])
 
     def secret_values(self) -> set[str]:
-        """Every credential in this channel's config, for redacting its errors."""
-        return set(model_secrets(self))
+        """Every credential in this channel's config, for redacting its errors; a URL that is
+        itself the credential counts with its parts (path, query, long path segments), which an
+        error may quote without the rest."""
+        found = set(model_secrets(self))
+        if self.url_is_secret:
+            for name in type(self).model_fields:
+                if is_url_field(name):
+                    for url in strings_of(getattr(self, name)):
+                        found |= url_secrets(url)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from typing import Any, ClassVar, Literal
 
 from upwatch.config.fields import HttpUrl
 from upwatch.notify.channels.base import ChannelConfig, SendContext
-from upwatch.notify.channels.http import judge, post, url_secrets
+from upwatch.notify.channels.http import judge, post
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.text import clip
@@ -54,9 +54,6 @@ channels:
     url: HttpUrl
     """The webhook URL (`https://discord.com/api/webhooks/<id>/<token>`); write it as `${VAR}`,
     it is a secret."""
-
-    def secret_values(self) -> set[str]:
-        return super().secret_values() | url_secrets(self.url)
 
 
 TITLE_LIMIT = 256

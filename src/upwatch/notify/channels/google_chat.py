@@ -21,7 +21,7 @@ from typing import ClassVar, Literal
 
 from upwatch.config.fields import HttpUrl
 from upwatch.notify.channels.base import ChannelConfig, SendContext
-from upwatch.notify.channels.http import post, url_secrets
+from upwatch.notify.channels.http import post
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.text import clip, one_line
@@ -43,9 +43,6 @@ channels:
     url: HttpUrl
     """The webhook URL (`https://chat.googleapis.com/v1/spaces/…/messages?key=…&token=…`);
     write it as `${VAR}`, it is a secret."""
-
-    def secret_values(self) -> set[str]:
-        return super().secret_values() | url_secrets(self.url)
 
 
 TEXT_LIMIT = 4096

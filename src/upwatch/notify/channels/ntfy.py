@@ -30,7 +30,7 @@ from upwatch.config.fields import HttpUrl
 from upwatch.engine.model import EventType
 from upwatch.notify.channels import push
 from upwatch.notify.channels.base import ChannelConfig, SendContext
-from upwatch.notify.channels.http import post, url_secrets
+from upwatch.notify.channels.http import post
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.text import clip
@@ -91,9 +91,6 @@ channels:
                 "(letters, digits, - and _): https://ntfy.sh/mytopic"
             )
         return value
-
-    def secret_values(self) -> set[str]:
-        return super().secret_values() | url_secrets(self.url)
 
     def root_and_topic(self) -> tuple[str, str]:
         """Where JSON is published (the server's root) and the topic."""

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from upwatch.config.fields import HttpUrl
 from upwatch.notify.channels.base import ChannelConfig, SendContext
-from upwatch.notify.channels.http import post, url_secrets
+from upwatch.notify.channels.http import post
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.text import clip, slack_escape
@@ -32,9 +32,6 @@ channels:
     """Channel type: `slack` posts to a Slack incoming webhook."""
     webhook_url: HttpUrl
     """The Slack incoming-webhook URL; write it as `${VAR}`, it is a secret."""
-
-    def secret_values(self) -> set[str]:
-        return super().secret_values() | url_secrets(self.webhook_url)
 
 
 HEADER_LIMIT = 150

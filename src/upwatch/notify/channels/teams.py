@@ -25,7 +25,7 @@ from typing import Any, ClassVar, Literal
 
 from upwatch.config.fields import HttpUrl
 from upwatch.notify.channels.base import ChannelConfig, SendContext
-from upwatch.notify.channels.http import post, url_secrets
+from upwatch.notify.channels.http import post
 from upwatch.notify.message import Message
 from upwatch.notify.outcome import Outcome
 from upwatch.notify.text import clip
@@ -49,9 +49,6 @@ channels:
     url: HttpUrl
     """The workflow's HTTP POST URL; write it as `${VAR}`, it is a secret (its `sig`
     parameter lets anyone post)."""
-
-    def secret_values(self) -> set[str]:
-        return super().secret_values() | url_secrets(self.url)
 
 
 CARD_VERSION = "1.4"  # what Teams renders on every client, mobile included

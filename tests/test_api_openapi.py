@@ -41,9 +41,9 @@ def test_every_json_and_check_in_route_is_documented() -> None:
     ("path", "method", "statuses"),
     [
         ("/api/v1/status", "get", {"200", "503"}),
-        ("/api/v1/monitors/{id}", "get", {"200", "404", "503"}),
-        ("/api/v1/monitors/{id}/results", "get", {"200", "400", "404", "503"}),
-        ("/api/v1/incidents", "get", {"200", "400", "503"}),
+        ("/api/v1/monitors/{id}", "get", {"200", "401", "404", "503"}),
+        ("/api/v1/monitors/{id}/results", "get", {"200", "400", "401", "404", "503"}),
+        ("/api/v1/incidents", "get", {"200", "400", "401", "503"}),
         ("/ping/{id}/{token}", "post", {"200", "400", "404", "503"}),
         ("/ping/{id}/{token}/fail", "head", {"200", "400", "404", "503"}),
         ("/feed.json", "get", {"200", "503"}),

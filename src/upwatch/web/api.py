@@ -1,4 +1,9 @@
-"""The JSON API: `/api/v1/...`. Public monitors only; unknown ids are a 404."""
+"""The JSON API: `/api/v1/...`. Public monitors only; unknown ids are a 404.
+
+Causes are in public words, unless the caller holds UPWATCH_API_TOKEN: then the monitor, its
+results and the incidents carry the full technical cause (api_auth). `/api/v1/status` is the one
+public snapshot whoever asks.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,14 @@ from upwatch.probes.public_words import plain_cause
 from upwatch.store import reads
 from upwatch.store.slo_reads import slo_statuses
 from upwatch.web import params
+from upwatch.web.api_auth import Caller, caller, mark, unauthorized
 from upwatch.web.api_models import Body, Error, Incidents, MonitorDetail, Result, Results
 from upwatch.web.board_source import public_rows
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import current_page
 from upwatch.web.slo_figures import slo_figures
 from upwatch.web.status import incident, monitor_summary
+from upwatch.web.views import shown_cause
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
@@ -67,9 +74,17 @@ async def _public_row(ctx: AppContext, monitor_id: str | None) -> Any:
     return row if row is not None and row.public else None
 
 
+def _caller(request: Request, ctx: AppContext) -> Caller:
+    return caller(request, ctx.settings.api_token)
+
+
 async def monitor(request: Request) -> JSONResponse:
-    """One monitor: its summary from the snapshot, its details and incidents from its own rows."""
+    """One monitor: its summary from the snapshot, its details and incidents from its own rows
+    (and, for the token's holder, its technical cause from its row)."""
     ctx = _ctx(request)
+    who = _caller(request, ctx)
+    if who is Caller.REFUSED:
+        return unauthorized()
     if ctx.engine is None:
         return _starting_up()
     monitor_id = params.monitor_id(request)
@@ -83,8 +98,12 @@ async def monitor(request: Request) -> JSONResponse:
         incidents = await reads.incident_rows(connection, monitor_ids=[row.id], limit=20)
         slo = (await slo_statuses(connection, config, [row.id], now)).get(row.id)
     info = row.info or {}
+    full = who is Caller.TRUSTED
+    summary = dict(monitor_summary(view))
+    if full:
+        summary["cause"] = shown_cause(row, config, full=True)
     body = MonitorDetail(
-        **dict(monitor_summary(view)),
+        **summary,
         group=row.group_name,
         description=info.get("description"),
         tags=info.get("tags", []),
@@ -92,14 +111,17 @@ async def monitor(request: Request) -> JSONResponse:
         paused=row.paused,
         target=row.target if config.status_page.show_urls else None,
         created_at=row.created_at,
-        incidents=[incident(i, config, now) for i in incidents],
+        incidents=[incident(i, config, now, full=full) for i in incidents],
         slo=slo_figures(slo),
     )
-    return _json(body)
+    return mark(_json(body), who)
 
 
 async def results(request: Request) -> JSONResponse:
     ctx = _ctx(request)
+    who = _caller(request, ctx)
+    if who is Caller.REFUSED:
+        return unauthorized()
     since, limit = _since_and_limit(request)
     if ctx.engine is None:
         return _starting_up()
@@ -108,17 +130,18 @@ async def results(request: Request) -> JSONResponse:
         return _error(404, "no such monitor")
     async with ctx.engine.connect() as connection:
         found = await reads.result_rows(connection, row.id, since=since, limit=limit)
-    show_urls = ctx.loaded.shown().status_page.show_urls
-    return _json(Results(monitor_id=row.id, results=[_result(r, show_urls) for r in found]))
+    full = who is Caller.TRUSTED or ctx.loaded.shown().status_page.show_urls
+    body = Results(monitor_id=row.id, results=[_result(r, full) for r in found])
+    return mark(_json(body), who)
 
 
-def _result(row: Any, show_urls: bool) -> Result:
+def _result(row: Any, full: bool) -> Result:
     return Result(
         checked_at=row.checked_at,
         state=row.state,
         duration_ms=None if row.duration_ms is None else round(row.duration_ms, 1),
         status_code=row.status_code,
-        cause=row.cause if show_urls else plain_cause(row.public_cause),
+        cause=row.cause if full else plain_cause(row.public_cause),
         phases_ms={k: round(v * 1000, 1) for k, v in (row.phases or {}).items()},
         cert_expires_at=row.cert_expires_at,
     )
@@ -126,6 +149,9 @@ def _result(row: Any, show_urls: bool) -> Result:
 
 async def incidents(request: Request) -> JSONResponse:
     ctx = _ctx(request)
+    who = _caller(request, ctx)
+    if who is Caller.REFUSED:
+        return unauthorized()
     since, limit = _since_and_limit(request)
     if ctx.engine is None:
         return _starting_up()
@@ -136,4 +162,6 @@ async def incidents(request: Request) -> JSONResponse:
         found = await reads.incident_rows(
             connection, monitor_ids=ids, since=since, limit=limit, unattached=True
         )
-    return _json(Incidents(incidents=[incident(r, config, now) for r in found]))
+    full = who is Caller.TRUSTED
+    body = Incidents(incidents=[incident(r, config, now, full=full) for r in found])
+    return mark(_json(body), who)

@@ -61,13 +61,20 @@ class ResponseTimes(Body):
     p99: int | None = Field(description="99th percentile")
 
 
+CAUSE = (
+    "why it is down or degraded, in plain public words (`Timed out`, `Unexpected response`); the "
+    "full technical cause when status_page.show_urls is on or, outside /api/v1/status, the "
+    "request carries UPWATCH_API_TOKEN"
+)
+
+
 class MonitorSummary(Body):
     id: str
     name: str
     type: str
     state: ShownState
     since: Instant | None
-    cause: str | None
+    cause: str | None = Field(description=f"{CAUSE}; null unless down or degraded")
     last_checked_at: Instant | None
     uptime: Uptime
     response_time_ms: ResponseTimes
@@ -101,7 +108,7 @@ class Incident(Body):
     confirmed_at: Instant
     resolved_at: Instant | None
     duration_seconds: int
-    cause: str | None = Field(description="null for a declared incident")
+    cause: str | None = Field(description=f"{CAUSE}; null for a declared incident")
     acknowledged_at: Instant | None
     updates: list[IncidentUpdate] = Field(description="written updates, oldest first")
 
@@ -183,7 +190,7 @@ class Result(Body):
     state: ProbeState
     duration_ms: float | None
     status_code: int | None
-    cause: str | None
+    cause: str | None = Field(description=f"{CAUSE}; null for a result that is up")
     phases_ms: dict[str, float]
     cert_expires_at: Instant | None
 

@@ -8,7 +8,6 @@ messages commit in one transaction (`store.incident_effects`), as the CLI's do.
 
 from __future__ import annotations
 
-import hmac
 import json
 from typing import Any, TypeVar
 
@@ -17,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from upwatch.store import incident_effects, reads
+from upwatch.web.api_auth import Caller, caller, mark, unauthorized
 from upwatch.web.api_models import DeclareIncident, Error, WriteUpdate
 from upwatch.web.context import AppContext
 from upwatch.web.params import BadParameter
 from upwatch.web.status import incident
 
 MAX_BODY = 64 * 1024
-REALM = 'Bearer realm="upwatch api"'
 _DIGITS = "0123456789"
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,15 +36,8 @@ def _refusal(request: Request, ctx: AppContext) -> JSONResponse | None:
     token = ctx.settings.api_token
     if token is None:
         return _error(403, "writing through the API is off: set UPWATCH_API_TOKEN to turn it on")
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    ):
-        return _error(
-            401,
-            "unauthorized: send the header Authorization: Bearer <UPWATCH_API_TOKEN>",
-            {"WWW-Authenticate": REALM},
-        )
+    if caller(request, token) is not Caller.TRUSTED:
+        return unauthorized()
     if ctx.engine is None:
         return _error(503, "starting up", {"Retry-After": "5"})
     return None
@@ -138,4 +130,4 @@ async def _answer(ctx: AppContext, incident_id: int, status: int) -> JSONRespons
         record = await reads.incident_record(connection, incident_id)
     assert record is not None
     body = incident(record, ctx.loaded.shown(), ctx.clock(), full=True)
-    return JSONResponse(body.json_data(), status_code=status)
+    return mark(JSONResponse(body.json_data(), status_code=status), Caller.TRUSTED)

@@ -15,7 +15,6 @@ seconds, or within a second of a state change), so scraping costs next to nothin
 from __future__ import annotations
 
 import asyncio
-import hmac
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -27,6 +26,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from upwatch.config.models import Config
+from upwatch.web.api_auth import Caller, caller
 from upwatch.web.board_build import (
     intervals,
     maintenance_windows,
@@ -87,17 +87,10 @@ def exposition(collector: MonitorCollector) -> bytes:
     return generate_latest(registry)
 
 
-def authorized(request: Request, token: str) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode()
-    )
-
-
 async def metrics(request: Request) -> Response:
     ctx: AppContext = request.app.state.ctx
     token = ctx.settings.metrics_token
-    if token is not None and not authorized(request, token):
+    if token is not None and caller(request, token) is not Caller.TRUSTED:
         return PlainTextResponse(
             "unauthorized: this /metrics needs the header Authorization: Bearer "
             "<UPWATCH_METRICS_TOKEN>",

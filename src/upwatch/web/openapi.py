@@ -38,6 +38,8 @@ TEXT = {"text/plain": {"schema": {"type": "string"}}}
 
 ERRORS = {
     400: "a parameter is not valid; the message names it and the rule",
+    401: "a wrong `Authorization: Bearer` token, or one sent while UPWATCH_API_TOKEN is not set "
+    "(without a Bearer token the answer is the public one)",
     404: "no such monitor: unknown, private and archived ids alike",
     503: "starting up, or the database is unreachable: try again in a moment",
 }
@@ -48,6 +50,9 @@ WRITE_ERRORS = {
     503: "starting up, or the database is unreachable: try again in a moment",
 }
 BEARER = {"bearer": {"type": "http", "scheme": "bearer", "description": "UPWATCH_API_TOKEN"}}
+# Anyone may read; the token's holder reads the full technical causes.
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearer": []}]
+FULL_CAUSES = "; with UPWATCH_API_TOKEN, causes are the full technical ones"
 PING_ERRORS = {
     400: "the token is longer than any valid token",
     404: "no heartbeat monitor with this id and token (a wrong token answers like an unknown id)",
@@ -65,6 +70,8 @@ def _json(description: str, model: type[BaseModel]) -> dict[str, Any]:
 
 def _errors(*statuses: int) -> dict[str, Any]:
     answers = {str(s): _json(ERRORS[s], Error) for s in statuses}
+    if 401 in statuses:
+        answers["401"]["headers"] = {"WWW-Authenticate": {"schema": {"type": "string"}}}
     if 503 in statuses:
         retry = {"description": "seconds to wait", "schema": {"type": "integer"}}
         answers["503"]["headers"] = {"Retry-After": retry}
@@ -185,26 +192,32 @@ def _paths() -> dict[str, Any]:
             503,
         ),
         "/api/v1/monitors/{id}": _get(
-            "One public monitor: its summary, details and latest incidents",
+            "One public monitor: its summary, details and latest incidents" + FULL_CAUSES,
             _json("the monitor", MonitorDetail),
+            401,
             404,
             503,
             parameters=[monitor_id],
+            security=OPTIONAL_BEARER,
         ),
         "/api/v1/monitors/{id}/results": _get(
-            "A public monitor's raw results, newest first",
+            "A public monitor's raw results, newest first" + FULL_CAUSES,
             _json("the results", Results),
             400,
+            401,
             404,
             503,
             parameters=[monitor_id, SINCE, LIMIT],
+            security=OPTIONAL_BEARER,
         ),
         "/api/v1/incidents": _get(
-            "Incidents of public monitors, newest first",
+            "Incidents of public monitors, newest first" + FULL_CAUSES,
             _json("the incidents", Incidents),
             400,
+            401,
             503,
             parameters=[SINCE, LIMIT],
+            security=OPTIONAL_BEARER,
         )
         | _post(
             "Declare an incident by hand (its body is the first update); needs UPWATCH_API_TOKEN",

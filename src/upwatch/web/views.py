@@ -51,10 +51,12 @@ def shown_state(row: Row[Any], schedule: MaintenanceSchedule, now: datetime) -> 
     )
 
 
-def shown_cause(row: Row[Any], config: Config) -> str | None:
+def shown_cause(row: Row[Any], config: Config, *, full: bool = False) -> str | None:
+    """The cause of a down or degraded monitor: in public words, unless show_urls or `full` (an
+    authenticated answer) asks for the technical one."""
     if row.state not in ("down", "degraded"):
         return None
-    if config.status_page.show_urls:
+    if full or config.status_page.show_urls:
         cause: str | None = row.last_cause
         return cause
     return plain_cause(row.last_public_cause)

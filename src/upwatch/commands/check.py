@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
 from upwatch.config.loader import ConfigInvalid, LoadedConfig, load_config
+from upwatch.config.subscription_needs import KEY_VARIABLE, subscription_warning
 
 UNSET_VARIABLE = re.compile(r": environment variable \w+ is not set")
 NO_ENV_HINT = (
@@ -21,6 +23,15 @@ def print_warnings(loaded: LoadedConfig) -> None:
         print(line, file=sys.stderr)
 
 
+def print_environment_warnings(loaded: LoadedConfig, *, no_env: bool) -> None:
+    """What the config needs from the environment of `upwatch run` (the secret key): judged only
+    when the real environment is read; under `--no-env` the image is built without it."""
+    key_set = no_env or bool(os.environ.get(KEY_VARIABLE))
+    warning = subscription_warning(loaded.config, secret_key_set=key_set)
+    if warning is not None:
+        print(f"{loaded.path}: warning: {warning}", file=sys.stderr)
+
+
 def run_check(args: argparse.Namespace) -> int:
     try:
         loaded = load_config(args.config, no_env=args.no_env)
@@ -30,6 +41,7 @@ def run_check(args: argparse.Namespace) -> int:
             print(NO_ENV_HINT, file=sys.stderr)
         return exc.exit_code
     print_warnings(loaded)
+    print_environment_warnings(loaded, no_env=args.no_env)
     config = loaded.config
     print(
         f"ok: {len(config.monitors)} monitors, {len(config.channels)} channels, "

@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.config.loader import LoadedConfig
+from upwatch.config.subscription_needs import subscription_warning
 from upwatch.notify import subscriber_mail
 from upwatch.notify.backoff import next_attempt
 from upwatch.notify.channels.base import SendContext
@@ -141,6 +142,12 @@ class DeliveryWorker:
                 "status_page.public_url is not set: messages carry no Acknowledge or status "
                 "page link"
             )
+        # Subscribing is refused (503) until both are set; without this line nothing says why.
+        subscribing = subscription_warning(
+            self.config().config, secret_key_set=self.secret_key is not None
+        )
+        if subscribing is not None:
+            log.warning(subscribing)
 
     async def _run(self) -> None:
         unreachable = False

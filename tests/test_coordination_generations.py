@@ -129,11 +129,11 @@ async def test_a_reload_while_a_step_is_under_way_does_not_step_the_instance_dow
     await running.step()
     beat = leases.beat
 
-    async def reload_then_beat(connection: Any, *args: Any) -> None:
+    async def reload_then_beat(connection: Any, *args: Any, **kwargs: Any) -> None:
         async with engine.begin() as other:
             reloaded = await record_generation(other, "digest-new", "old:1", 1, clock.now)
         running.adopt(Generation(reloaded, "digest-new"))
-        await beat(connection, *args)
+        await beat(connection, *args, **kwargs)
 
     monkeypatch.setattr(leases, "beat", reload_then_beat)
     clock.now += timedelta(seconds=2)

@@ -181,7 +181,14 @@ async def test_notification_and_result_buffer_counters_come_from_the_running_pro
 ) -> None:
     demo.pipeline.dropped = 4
     load = ScheduleLoad(probes=120, skipped=7, late=9, overloaded=True, p99_lag=2.5)
-    probing = SimpleNamespace(held={3, 9, 40}, serving_only=False, load=load)
+    probing = SimpleNamespace(
+        held={3, 9, 40},
+        serving_only=False,
+        load=load,
+        region="eu-west",
+        live_regions=lambda: frozenset({"eu-west"}),
+        listed_regions=lambda: ["eu-west", "us-east"],
+    )
     async with client(demo, notifier=notifier(), pipeline=demo.pipeline, probing=probing) as c:
         text = (await c.get("/metrics")).text
 
@@ -198,7 +205,10 @@ async def test_notification_and_result_buffer_counters_come_from_the_running_pro
     assert value(found, "upwatch_results_written_total") == demo.pipeline.written
     assert value(found, "upwatch_shards_held") == 3
     assert value(found, "upwatch_stepped_down") == 0
-    assert value(found, "upwatch_probe_slots_skipped_total") == 7
-    assert value(found, "upwatch_probes_late_total") == 9
+    assert value(found, "upwatch_probes_started_total", region="eu-west") == 120
+    assert value(found, "upwatch_probe_slots_skipped_total", region="eu-west") == 7
+    assert value(found, "upwatch_probes_late_total", region="eu-west") == 9
+    assert value(found, "upwatch_region_up", region="eu-west") == 1
+    assert value(found, "upwatch_region_up", region="us-east") == 0
     assert value(found, "upwatch_schedule_lag_p99_seconds") == 2.5
     assert value(found, "upwatch_overloaded") == 1

@@ -31,7 +31,8 @@ NOT_DEFAULTABLE = {
     # A default would make every monitor depend on the parent, the parent on itself included.
     "depends_on": "dependencies are per monitor; it has no default",
 }
-NOT_INHERITED = {"heartbeat": {"recovery_threshold"}}  # by type: only the monitor's own applies
+# By type: only the monitor's own applies (a heartbeat is not probed, so has no regions).
+NOT_INHERITED = {"heartbeat": {"recovery_threshold", "regions", "confirm"}}
 DEFAULTABLE = ALL_MONITOR_KEYS - NOT_DEFAULTABLE.keys()
 
 

@@ -273,6 +273,13 @@ class MonitorBase(Strict):
     flapping: Flapping | None = None
     """Flap damping, off unless set: `{changes: 6, within: 30m}` makes the monitor FLAPPING
     (one message, then none per change) when that many changes fall within that span."""
+    regions: Annotated[list[Slug], Field(min_length=1, max_length=16)] | None = None
+    """Regions that probe this monitor (`[us-west, eu-west]`), each by the instances whose
+    `UPWATCH_REGION` it names; an outage is confirmed only when `confirm` of them see it down.
+    Left out: probed once per interval from whichever instance holds it, in any region."""
+    confirm: Annotated[int, Field(ge=1, le=16)] | None = None
+    """How many of `regions` must see the monitor down for a probe round to count as down (1 to
+    the number of regions); default a majority. Needs `regions`."""
     slo: Slo | None = None
     """Service level objective: `{target: 99.9%, window: 30d}`; its budget and burn rates are
     shown, and alerted on through `slo_alerts`."""
@@ -304,6 +311,30 @@ class MonitorBase(Strict):
             message = "must not be longer than the interval"
             raise FieldError(None, message, judges=("timeout", "interval"))
         return value
+
+    @field_validator("regions")
+    @classmethod
+    def _distinct_regions(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("lists a region twice")
+        return value
+
+    @field_validator("confirm")
+    @classmethod
+    def _confirm_within_regions(cls, value: int | None, info: ValidationInfo) -> int | None:
+        regions = info.data.get("regions")
+        if value is not None and not regions and "regions" in info.data:
+            raise FieldError(None, "needs `regions` (K of N regions)", judges=("confirm",))
+        if value is not None and regions and value > len(regions):
+            message = f"must be from 1 to the number of regions ({len(regions)})"
+            raise FieldError(None, message, judges=("confirm", "regions"))
+        return value
+
+    @property
+    def quorum(self) -> int:
+        """How many listed regions must agree on down (`confirm`, default a majority)."""
+        count = len(self.regions or ())
+        return self.confirm if self.confirm is not None else count // 2 + 1
 
     @property
     def escalation_policy(self) -> str | None:
@@ -387,6 +418,13 @@ class HeartbeatMonitor(MonitorBase):
     grace: Duration = timedelta(minutes=5)
     """Extra time after `interval` before a missing check-in counts as down, as a duration
     (`1h`)."""
+
+    @field_validator("regions")
+    @classmethod
+    def _not_probed(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            raise ValueError("a heartbeat is not probed, so it has no regions: leave it out")
+        return value
 
 
 def _monitor_type(value: Any) -> str:

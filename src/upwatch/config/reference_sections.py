@@ -103,6 +103,8 @@ monitors:
     severity: critical
     depends_on: [database]
     flapping: {changes: 6, within: 30m}
+    regions: [us-west, eu-west, asia-southeast]
+    confirm: 2
     slo: {target: 99.9%, window: 30d}
     tags: [api, eu]
     public: true
@@ -250,6 +252,34 @@ monitors:
     name: Public API
     url: https://api.example.com/health
     slo: {target: 99.9%, window: 30d}
+""",
+        level=3,
+    ),
+    Section(
+        "regions and confirm",
+        None,
+        "Probing from several places: each instance probes from the region its `UPWATCH_REGION` "
+        "names (default `RAILWAY_REPLICA_REGION`, else `default`), optionally from the local "
+        "address `UPWATCH_SOURCE_ADDRESS`. A monitor with `regions` is probed once per interval "
+        "from each listed region; a probe round is down only when `confirm` of them (default a "
+        "majority) have a latest result, no older than 2 × interval, that is down, and "
+        "`failure_threshold` counts such rounds. One region down alone is stored and shown per "
+        "region on the monitor's page and in `/api/v1/monitors/{id}`, and never pages. The "
+        "incident's cause names the regions that saw it (`down from us-west and eu-west: timed "
+        "out after 10s`). A region with no live instance votes unknown: while fewer listed "
+        "regions are live than `confirm`, the live ones decide (a warning is logged once), and "
+        "after 30 s of silence one `region.unavailable` goes to the first step of the `default` "
+        "policy (else of the first monitor listing the region), `region.available` when it is "
+        "back; a region vanishing never pages. Without `regions` a monitor is probed once per "
+        "interval by whichever instance holds it, in any region. `check` refuses a `confirm` "
+        "above the number of regions, a region listed twice, and regions on a heartbeat.",
+        """\
+defaults:
+  regions: [us-west, eu-west, asia-southeast]
+  confirm: 2
+monitors:
+  - {id: api, name: Public API, url: "https://api.example.com/health"}
+  - {id: eu-shop, name: EU shop, url: "https://shop.example.eu/", regions: [eu-west], confirm: 1}
 """,
         level=3,
     ),

@@ -42,6 +42,8 @@ class EventType(StrEnum):
     SLO_BURN_SLOW = "slo.burn_slow"
     SLO_EXHAUSTED = "slo.exhausted"
     SLO_RESOLVED = "slo.resolved"
+    REGION_UNAVAILABLE = "region.unavailable"  # a listed region has no live instance: it votes
+    REGION_AVAILABLE = "region.available"  # unknown until it is back
     CHANNEL_FAILED = "channel.failed"
     TEST = "test"
 

@@ -30,6 +30,8 @@ TAGS = {
     EventType.SLO_BURN_SLOW: "SLO SLOW BURN",
     EventType.SLO_EXHAUSTED: "SLO EXHAUSTED",
     EventType.SLO_RESOLVED: "SLO OK",
+    EventType.REGION_UNAVAILABLE: "REGION UNAVAILABLE",
+    EventType.REGION_AVAILABLE: "REGION AVAILABLE",
     EventType.CHANNEL_FAILED: "CHANNEL FAILED",
     EventType.TEST: "TEST",
 }
@@ -179,6 +181,7 @@ class Message:
     flapping: Flapping | None = None
     slo: dict[str, Any] | None = None  # SLO alerts: target, window, budget left, burn rates
     update: WrittenUpdate | None = None  # incident.updated: what was written
+    region: str | None = None  # region.unavailable / region.available: which region
 
     @property
     def delivery_id(self) -> str:
@@ -218,8 +221,8 @@ class Message:
             if self.event is EventType.MONITOR_FLAPPING:
                 return "FLAPPING"
             return f"settled {self.flapping.state.upper()}"
-        if self.event in SLO_EVENTS:
-            return "SLO OK" if self.event is EventType.SLO_RESOLVED else "SLO AT RISK"
+        if self.event in SLO_EVENTS or self.region is not None:
+            return self._notice_state()
         if self.incident is None or self.update is not None:
             # A written update reports its status; monitor notices are degraded, or a
             # certificate close to expiry.
@@ -228,10 +231,18 @@ class Message:
             return "UP" if self.incident.resolution in (None, "recovered") else "RESOLVED"
         return "DOWN, acknowledged" if self.incident.acknowledged else "DOWN"
 
+    def _notice_state(self) -> str:
+        """The state an SLO alert or a region notice reports."""
+        if self.region is not None:
+            return "UNAVAILABLE" if self.event is EventType.REGION_UNAVAILABLE else "AVAILABLE"
+        return "SLO OK" if self.event is EventType.SLO_RESOLVED else "SLO AT RISK"
+
     def facts(self) -> list[tuple[str, str]]:
         """Label and value of everything a person needs at a glance, in reading order."""
         if self.event is EventType.TEST:
             return [("Channel", self.channel), ("Sent", text.utc(self.at))]
+        if self.region is not None:
+            return [("Region", self.region), ("State", self.state), ("Since", text.utc(self.at))]
         if self.failure is not None:
             undelivered = TAGS.get(EventType(self.failure.event), self.failure.event)
             head = [
@@ -296,6 +307,7 @@ class Message:
             "flapping": self.flapping,
             "slo": self.slo,
             "update": self.update,
+            "region": self.region,
         }
 
 
@@ -333,6 +345,7 @@ def message_from_payload(
         flapping=None if flapping is None else Flapping.from_payload(flapping),
         slo=payload.get("slo"),
         update=None if update is None else WrittenUpdate.from_payload(update),
+        region=payload.get("region"),
     )
 
 

@@ -30,6 +30,8 @@ _TONES = {
     EventType.SLO_BURN_SLOW: Tone.WARNING,
     EventType.SLO_EXHAUSTED: Tone.BAD,
     EventType.SLO_RESOLVED: Tone.GOOD,
+    EventType.REGION_UNAVAILABLE: Tone.WARNING,
+    EventType.REGION_AVAILABLE: Tone.GOOD,
     EventType.CHANNEL_FAILED: Tone.BAD,
     EventType.TEST: Tone.INFO,
 }

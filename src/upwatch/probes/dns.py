@@ -23,7 +23,8 @@ from upwatch.probes.result import ProbeResult
 class DnsResolvers:
     """The system resolver (its configuration read once) and one resolver per nameserver."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, source: str | None = None) -> None:
+        self.source = source  # the local address queries leave from (None: the kernel's choice)
         self._system: dns.asyncresolver.Resolver | None = None
         self._explicit: dict[tuple[tuple[str, ...], int], dns.asyncresolver.Resolver] = {}
         self.backend = dns.asyncbackend.get_backend("asyncio")
@@ -99,6 +100,7 @@ async def _query(resolvers: DnsResolvers, monitor: DnsMonitor, seconds: float) -
         lifetime=seconds,
         search=False,
         backend=resolvers.backend,
+        source=resolvers.source,
     )
     return answer_values(answer, monitor.record_type)
 

@@ -81,7 +81,14 @@ class HttpClients:
     the first probe's time; the session on first use, inside the running event loop.
     """
 
-    def __init__(self, *, extra_ca_pem: str | None = None, user_agent: str = USER_AGENT) -> None:
+    def __init__(
+        self,
+        *,
+        extra_ca_pem: str | None = None,
+        user_agent: str = USER_AGENT,
+        source: str | None = None,
+    ) -> None:
+        self.source = source  # the local address to connect from (None: the kernel's choice)
         self.tls = TlsContexts(extra_ca_pem=extra_ca_pem)
         self.tls.context(verify=True, options=None)
         self._headers = {**DEFAULT_HEADERS, "User-Agent": user_agent}
@@ -106,6 +113,7 @@ class HttpClients:
             use_dns_cache=False,  # each probe resolves anew
             resolver=ProbeResolver(),
             happy_eyeballs_delay=None,  # addresses in the resolver's order, one after another
+            local_addr=None if self.source is None else (self.source, 0),
         )
         return aiohttp.ClientSession(
             connector=connector,

@@ -33,6 +33,7 @@ class ProberOptions:
 
     extra_ca_pem: str | None = None
     user_agent: str | None = None
+    source_address: str | None = None  # the local address probes leave from (a region's)
 
 
 def _http(options: ProberOptions) -> Probe:
@@ -40,19 +41,22 @@ def _http(options: ProberOptions) -> Probe:
     from upwatch.probes.http_client import USER_AGENT, HttpClients
 
     agent = options.user_agent or USER_AGENT
-    return HttpProbe(HttpClients(extra_ca_pem=options.extra_ca_pem, user_agent=agent))
+    clients = HttpClients(
+        extra_ca_pem=options.extra_ca_pem, user_agent=agent, source=options.source_address
+    )
+    return HttpProbe(clients)
 
 
 def _tcp(options: ProberOptions) -> Probe:
     from upwatch.probes.tcp import TcpProbe
 
-    return TcpProbe()
+    return TcpProbe(source=options.source_address)
 
 
 def _dns(options: ProberOptions) -> Probe:
     from upwatch.probes.dns import DnsProbe, DnsResolvers
 
-    return DnsProbe(DnsResolvers())
+    return DnsProbe(DnsResolvers(source=options.source_address))
 
 
 # One line per monitor type. Heartbeat monitors are absent on purpose: they are push-based (the
@@ -71,8 +75,14 @@ class Prober:
     that cannot be probed (heartbeat), which is the caller's mistake.
     """
 
-    def __init__(self, *, extra_ca_pem: str | None = None, user_agent: str | None = None) -> None:
-        self._options = ProberOptions(extra_ca_pem=extra_ca_pem, user_agent=user_agent)
+    def __init__(
+        self,
+        *,
+        extra_ca_pem: str | None = None,
+        user_agent: str | None = None,
+        source_address: str | None = None,
+    ) -> None:
+        self._options = ProberOptions(extra_ca_pem, user_agent, source_address)
         self._probes: dict[str, Probe] = {}
 
     def probe_for(self, monitor: MonitorBase) -> Probe:

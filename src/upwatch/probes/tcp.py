@@ -13,25 +13,30 @@ from upwatch.probes.timing import PhaseClock
 
 
 class TcpProbe:
-    """Holds nothing: each probe opens and closes its own connection."""
+    """Holds only where probes leave from: each probe opens and closes its own connection."""
+
+    def __init__(self, *, source: str | None = None) -> None:
+        self.source = source
 
     def prepare(self, monitor: TcpMonitor) -> None:
         return None
 
     async def run(self, monitor: TcpMonitor, started: Started) -> ProbeResult:
-        return await probe_tcp(monitor, started)
+        return await probe_tcp(monitor, started, source=self.source)
 
     async def aclose(self) -> None:
         return None
 
 
-async def probe_tcp(monitor: TcpMonitor, started: Started) -> ProbeResult:
+async def probe_tcp(
+    monitor: TcpMonitor, started: Started, *, source: str | None = None
+) -> ProbeResult:
     clock = PhaseClock(monitor.host)
     failure: Cause | None = None
     deadline = asyncio.timeout(monitor.timeout.total_seconds())
     try:
         async with deadline:
-            await _connect(monitor.host, monitor.port, clock)
+            await _connect(monitor.host, monitor.port, clock, source)
     except OSError as exc:  # TimeoutError included: our deadline, or the kernel's
         if isinstance(exc, TimeoutError) and deadline.expired():
             failure = timed_out(monitor.timeout, clock.current, monitor.host)
@@ -43,7 +48,7 @@ async def probe_tcp(monitor: TcpMonitor, started: Started) -> ProbeResult:
     return started.judged(failure, [] if slow is None else [slow], phases=clock.phases)
 
 
-async def _connect(host: str, port: int, clock: PhaseClock) -> None:
+async def _connect(host: str, port: int, clock: PhaseClock, source: str | None) -> None:
     if is_ip_literal(host):
         addresses = [host]
     else:
@@ -54,7 +59,7 @@ async def _connect(host: str, port: int, clock: PhaseClock) -> None:
     for address in addresses:
         try:
             transport, _ = await asyncio.get_running_loop().create_connection(
-                asyncio.Protocol, address, port
+                asyncio.Protocol, address, port, local_addr=None if source is None else (source, 0)
             )
         except OSError as exc:
             failure = exc

@@ -98,6 +98,8 @@ class Coordinator:
         on_gain: ShardsGained,
         on_lose: ShardsLost,
         expected: int = 1,
+        region: str = "default",
+        leader: Coordinator | None = None,
     ) -> None:
         self.engine = engine
         self.locks = locks
@@ -111,6 +113,12 @@ class Coordinator:
         # takes its share, not all 64 (to hand half back seconds later, with every state loaded
         # twice), unless the others are still not there after EXPECT_FOR.
         self.expected = expected
+        # The global coordinator (regional=False) beats for the instance, in its `region`, and
+        # follows config generations; a regional one only shares its region's shard space with
+        # the live instances of that region (monitors that list regions are probed per region).
+        self.region = region
+        self.leader = leader  # set for a regional coordinator: the instance's global one
+        self.regional = leader is not None
         self.held: set[int] = set()
         self.stepped_down = False
         start = zlib.crc32(instance.encode()) % SHARDS
@@ -144,15 +152,24 @@ class Coordinator:
         """Beat, keep what is held, give back the excess, take free shards up to the share."""
         if self.stepped_down:
             return
+        if self.leader is not None and self.leader.stepped_down:
+            await self._give_back(set(self.held))  # a newer config runs: probe nothing here
+            return
         now = self.clock()
         # One generation for the whole step: a reload may adopt a new one meanwhile, and the
         # beat and the comparison must agree on which this instance runs.
         generation = self.generation
         async with self.engine.begin() as connection:
-            # Beat first: this instance's own generation counts among the live ones.
-            await leases.beat(connection, self.instance, generation.id, self.started, now)
-            newer = await self._superseded(connection, generation, now)
-            live = self.locks.live(await leases.live_instances(connection, now, LIVE_WITHIN))
+            newer = False
+            if not self.regional:
+                # Beat first: this instance's own generation counts among the live ones.
+                await leases.beat(
+                    connection, self.instance, generation.id, self.started, now, region=self.region
+                )
+                newer = await self._superseded(connection, generation, now)
+            space = self.region if self.regional else None
+            counted = await leases.live_instances(connection, now, LIVE_WITHIN, space)
+            live = self.locks.live(counted)
         if now - self.started < EXPECT_FOR:
             live = max(live, self.expected)
         if newer and self.generation is generation:  # else reloaded since: newest again
@@ -218,6 +235,8 @@ class Coordinator:
 
     async def _withdraw(self) -> None:
         await self._give_back(set(self.held))
+        if self.regional:
+            return  # the global coordinator owns the instance's row
         async with self.engine.begin() as connection:
             await leases.leave(connection, self.instance)
 

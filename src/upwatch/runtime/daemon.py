@@ -170,12 +170,15 @@ class Daemon:
             health=self.health,
             clock=utcnow,
             siblings=self.settings.siblings,
+            region=self.settings.region,
+            source_address=self.settings.source_address,
         )
         self.service = service
         await service.start()
         self.ctx.checkins = service
         self.ctx.pipeline = service.pipeline  # buffer and database gauges in /metrics
         self.ctx.probing = service  # shards and schedule load in /metrics
+        self.ctx.live_regions = service.live_regions
         self.ctx.state_version = lambda: service.evaluator.version  # pages follow state changes
         await self._start_notifier(engine)
         tasks = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from upwatch.config.loader import LoadedConfig
 from upwatch.config.models import HeartbeatMonitor, HttpMonitor, MonitorBase
 from upwatch.engine import dependencies, escalation, flapping
+from upwatch.engine import regions as voting
 from upwatch.engine import state as machine
 from upwatch.engine.context import MonitorContext, context_for
 from upwatch.engine.maintenance import MaintenanceSchedule
@@ -32,6 +33,7 @@ from upwatch.engine.model import (
 from upwatch.probes.result import ProbeResult
 from upwatch.runtime.pipeline import Observation, checkin_observation
 from upwatch.store import incident_effects as effects
+from upwatch.store import regions as region_store
 from upwatch.store import slo_alerts
 from upwatch.store.checkins import HandedCheckin, hand_over, take_handed
 from upwatch.store.monitors import Lifecycle
@@ -42,6 +44,10 @@ from upwatch.store.states import Loaded, latest_result_states, load_states, save
 log = structlog.get_logger("upwatch.evaluator")
 # How often SLO alerts are checked: well within the 5-minute short window of the fast burn rule.
 SLO_EVERY = timedelta(seconds=10)
+# The regions' results are pulled from the database since the last pull, less this much: a
+# writer's transaction may commit a little after the time it wrote, or its clock run behind.
+PULL_OVERLAP = timedelta(seconds=10)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def cert_expiring(monitor: MonitorBase, result: ProbeResult) -> bool:
@@ -70,6 +76,12 @@ class Evaluator:
         self.version = 0
         self._slo_checked_at: datetime | None = None  # SLO alerts: when last checked
         self._staged_slo_check: datetime | None = None
+        # Regions: the rounds of the monitors held that list regions, which regions have a
+        # live instance (None: every listed one, when nothing coordinates), and the last pull.
+        self.rounds = voting.Rounds()
+        self.live_regions: frozenset[str] | None = None
+        self._pulled_at: datetime | None = None
+        self._staged_pull: datetime | None = None
         self.set_config(loaded)
 
     def set_config(self, loaded: LoadedConfig) -> None:
@@ -79,6 +91,7 @@ class Evaluator:
         self._heartbeats = {m.id for m in loaded.config.monitors if isinstance(m, HeartbeatMonitor)}
         self._slo_monitors = {m.id for m in loaded.config.monitors if m.slo is not None}
         self._slo_checked_at = None  # a new config may add or change SLOs: check at once
+        self._rules = {m.id: _region_rule(m) for m in loaded.config.monitors if m.regions}
         # A new interval or grace moves heartbeat deadlines: let on_tick derive them afresh.
         for monitor_id, state in self.states.items():
             if isinstance(self.monitors.get(monitor_id), HeartbeatMonitor):
@@ -88,6 +101,8 @@ class Evaluator:
         """Start evaluating `monitor_ids`, resuming exactly from the database."""
         ids = list(monitor_ids)
         self.rollups.forget(ids)  # another process may have written them meanwhile
+        if any(m in self._rules for m in ids):
+            self._pulled_at = None  # learn their regions' latest results at the next pull
         found: dict[str, Loaded] = await load_states(connection, ids)
         for monitor_id, loaded in found.items():
             self.states[monitor_id] = loaded.state
@@ -115,6 +130,7 @@ class Evaluator:
     def release(self, monitor_ids: Iterable[str]) -> None:
         ids = list(monitor_ids)
         self.rollups.forget(ids)
+        self.rounds.forget(ids)
         for monitor_id in ids:
             self._hot.discard(monitor_id)
             state = self.states.pop(monitor_id, None)
@@ -142,7 +158,10 @@ class Evaluator:
         rows: list[tuple[str, ProbeResult]] = []
         elsewhere: list[HandedCheckin] = []
         handed = await take_handed(connection, self.states)
-        for observation in [*(checkin_observation(c) for c in handed), *batch]:
+        regional = [o for o in batch if o.region is not None]
+        await region_store.record(connection, [_region_result(o) for o in regional], now)
+        plain = [o for o in batch if o.region is None]
+        for observation in [*(checkin_observation(c) for c in handed), *plain]:
             if observation.checkin and self._current(observation.monitor_id) is None:
                 elsewhere.append(_handed(observation))  # evaluated by the shard's holder
                 continue
@@ -150,6 +169,7 @@ class Evaluator:
             if row is not None:
                 rows.append(row)
         await hand_over(connection, elsewhere)
+        rows.extend(await self._vote(connection, now))
         rows.extend(await self._tick(connection, now))
         await self._escalate_due(connection, now)
         await self._check_slos(connection, now)
@@ -165,6 +185,38 @@ class Evaluator:
         held = [m for m in self._slo_monitors if m in self.states]
         await slo_alerts.check(connection, self.config, held, now)
         self._staged_slo_check = now
+
+    async def _vote(
+        self, connection: AsyncConnection, now: datetime
+    ) -> list[tuple[str, ProbeResult]]:
+        """Learn the regions' newest results, then judge the rounds they complete."""
+        if not self._rules:
+            return []
+        since = EPOCH if self._pulled_at is None else self._pulled_at - PULL_OVERLAP
+        for found in await region_store.written_since(connection, since):
+            self._learn(found, now)
+        self._staged_pull = now
+        live = self.live_regions
+        if live is None:
+            live = frozenset(r for rule in self._rules.values() for r in rule.regions)
+        rows: list[tuple[str, ProbeResult]] = []
+        for monitor_id, result in self.rounds.close(self._rules, live, now):
+            row = await self._observe(connection, Observation(monitor_id, result), now)
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    def _learn(self, found: region_store.RegionResult, now: datetime) -> None:
+        rule = self._rules.get(found.monitor_id)
+        state = self._current(found.monitor_id)
+        if rule is None or state is None or found.region not in rule.regions:
+            return  # not held here, or a region the monitor no longer lists
+        checked_at = found.result.checked_at
+        fresh = now - checked_at <= rule.fresh_for
+        newer = state.last_result_at is None or checked_at > state.last_result_at
+        self.rounds.seen(
+            found.monitor_id, found.region, found.result, rule, may_open=fresh and newer
+        )
 
     @property
     def first_results(self) -> dict[str, datetime]:
@@ -345,6 +397,9 @@ class Evaluator:
         self.rollups.commit()
         if self._staged_slo_check is not None:
             self._slo_checked_at = self._staged_slo_check
+        if self._staged_pull is not None:
+            self._pulled_at = self._staged_pull
+        self.rounds.commit()
         self.rollback()
 
     def rollback(self) -> None:
@@ -354,6 +409,8 @@ class Evaluator:
         self._resolved.clear()
         self._first = {}
         self._staged_slo_check = None
+        self._staged_pull = None
+        self.rounds.rollback()
 
 
 def _hold_changed(before: MonitorState | None, after: MonitorState) -> bool:
@@ -375,6 +432,21 @@ def _shown_changed(before: MonitorState | None, after: MonitorState) -> bool:
         after.open_incident,
         after.flapping_since,
     )
+
+
+def _region_rule(monitor: MonitorBase) -> voting.RegionRule:
+    return voting.RegionRule(
+        regions=tuple(monitor.regions or ()),
+        confirm=monitor.quorum,
+        interval=monitor.interval,
+        timeout=monitor.timeout,
+        spacing=monitor.effective_retry_interval / 2,
+    )
+
+
+def _region_result(observation: Observation) -> region_store.RegionResult:
+    assert observation.region is not None
+    return region_store.RegionResult(observation.monitor_id, observation.region, observation.result)
 
 
 def _handed(observation: Observation) -> HandedCheckin:

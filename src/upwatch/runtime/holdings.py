@@ -41,6 +41,8 @@ class Holdings:
         instance: str,
         clock: Callable[[], datetime],
         held: Callable[[], set[int]],
+        region: str = "default",
+        probing: Callable[[], set[int]] = set,
     ) -> None:
         self.engine = engine
         self.pipeline = pipeline
@@ -48,11 +50,17 @@ class Holdings:
         self.loaded = loaded
         self.instance = instance
         self.clock = clock
-        self.held = held  # the shards this process holds now
+        self.held = held  # the shards this process holds now (it evaluates their monitors)
+        self.region = region
+        self.probing = probing  # the shards of this region's space held (monitors with regions)
 
     def owned(self) -> list[MonitorBase]:
-        """The configured monitors of the shards held."""
-        return in_shards(self.loaded.config.monitors, self.held())
+        """The monitors this process probes: those without regions in the shards held, and
+        those listing this region in the shards of this region's space held."""
+        monitors = self.loaded.config.monitors
+        plain = [m for m in in_shards(monitors, self.held()) if not m.regions]
+        regional = [m for m in monitors if m.regions and self.region in m.regions]
+        return [*plain, *in_shards(regional, self.probing())]
 
     async def reconcile(self, loaded: LoadedConfig) -> Generation:
         """Write the config's monitors and record its generation; then bring the monitors this

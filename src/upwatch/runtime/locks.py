@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import zlib
 from datetime import datetime
 
 import asyncpg
@@ -28,7 +29,8 @@ class PgAdvisoryLocks:
     all shards lost, so this process stops probing them at once.
     """
 
-    def __init__(self, url: URL) -> None:
+    def __init__(self, url: URL, lock_class: int = LOCK_CLASS) -> None:
+        self.lock_class = lock_class
         query = dict(url.query)
         if "ssl" in query:  # asyncpg's DSN parser speaks libpq: sslmode
             query["sslmode"] = query.pop("ssl")
@@ -48,7 +50,9 @@ class PgAdvisoryLocks:
     async def take(self, shard: int, now: datetime) -> bool:
         async with self.mutex:
             connection = await self._connection()
-            taken = await connection.fetchval(TRY_LOCK, LOCK_CLASS, shard, timeout=CALL_TIMEOUT)
+            taken = await connection.fetchval(
+                TRY_LOCK, self.lock_class, shard, timeout=CALL_TIMEOUT
+            )
             return bool(taken)
 
     async def keep(self, held: set[int], now: datetime) -> set[int]:
@@ -64,7 +68,9 @@ class PgAdvisoryLocks:
             connection = await self._connection()  # raises while the database is unreachable
             kept = set()
             for shard in held:
-                if await connection.fetchval(TRY_LOCK, LOCK_CLASS, shard, timeout=CALL_TIMEOUT):
+                if await connection.fetchval(
+                    TRY_LOCK, self.lock_class, shard, timeout=CALL_TIMEOUT
+                ):
                     kept.add(shard)
             return kept
 
@@ -91,14 +97,29 @@ class PgAdvisoryLocks:
     async def give_back(self, shard: int) -> None:
         async with self.mutex:
             if self.connection is not None and not self.connection.is_closed():
-                await self.connection.execute(UNLOCK, LOCK_CLASS, shard, timeout=CALL_TIMEOUT)
+                await self.connection.execute(UNLOCK, self.lock_class, shard, timeout=CALL_TIMEOUT)
 
     async def close(self) -> None:
         if self.connection is not None and not self.connection.is_closed():
             await self.connection.close(timeout=CALL_TIMEOUT)
 
 
-def shard_locks(engine: AsyncEngine) -> ShardLocks:
+def shard_locks(engine: AsyncEngine, region: str | None = None) -> ShardLocks:
+    """The locks of the global shard space, or of `region`'s (each region probes its
+    monitors: its own 64 shards, on their own lock keys or their own lock file)."""
     if engine.dialect.name == "postgresql":
-        return PgAdvisoryLocks(engine.url)
-    return FileShardLocks(lock_path(engine))
+        return PgAdvisoryLocks(engine.url, region_class(region))
+    path = lock_path(engine)
+    if path is not None and region is not None:
+        path = path.with_name(f"{path.name}-{region}")
+    return FileShardLocks(path)
+
+
+def region_class(region: str | None) -> int:
+    """The advisory lock namespace of a region's shards: a signed 32-bit key from its name,
+    never the global one's."""
+    if region is None:
+        return LOCK_CLASS
+    key = zlib.crc32(f"upwatch-region:{region}".encode())
+    key = key - (1 << 32) if key >= 1 << 31 else key
+    return key if key != LOCK_CLASS else key + 1

@@ -36,6 +36,9 @@ class Observation:
     monitor_id: str
     result: ProbeResult
     checkin: bool = False
+    # The region that probed, for a monitor that lists regions: stored as that region's result
+    # and judged by the monitor's holder only through the regions' vote.
+    region: str | None = None
 
 
 class _NotOurs(Exception):

@@ -12,9 +12,10 @@ re-announces an open incident.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +26,7 @@ from upwatch.config.models import MonitorBase
 from upwatch.engine.phase import shard_of
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult
-from upwatch.runtime.coordination import UNREACHABLE, Coordinator
+from upwatch.runtime.coordination import STEP_SECONDS, UNREACHABLE, Coordinator
 from upwatch.runtime.database_errors import is_contention
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
@@ -33,6 +34,7 @@ from upwatch.runtime.holdings import Holdings
 from upwatch.runtime.load import ScheduleLoad
 from upwatch.runtime.locks import shard_locks
 from upwatch.runtime.pipeline import Observation, Pipeline, checkin_observation
+from upwatch.runtime.region_watch import RegionWatch, listed_regions
 from upwatch.runtime.scheduler import ProbeScheduler
 from upwatch.store.checkins import HandedCheckin
 from upwatch.store.retention import prune
@@ -53,14 +55,17 @@ class MonitoringService:
         clock: Callable[[], datetime],
         prober: Prober | None = None,
         siblings: int = 1,
+        region: str = "default",
+        source_address: str | None = None,
     ) -> None:
+        self.region = region  # where this instance probes from
         self.siblings = siblings  # worker processes started with this one (they share shards)
         self.engine = engine
         self.loaded = loaded
         self.instance = instance
         self.health = health
         self.clock = clock
-        self.prober = prober or Prober()
+        self.prober = prober or Prober(source_address=source_address)
         self.evaluator = Evaluator(loaded)
         self.pipeline = Pipeline(engine, self.evaluator, clock, gate=self._owning)
         self.scheduler = ProbeScheduler(
@@ -74,8 +79,15 @@ class MonitoringService:
             instance=instance,
             clock=clock,
             held=lambda: self.held,
+            region=region,
+            probing=lambda: set() if self.regional is None else self.regional.held,
         )
         self.coordinator: Coordinator | None = None
+        self.regional: Coordinator | None = None  # this region's shards, once regions are used
+        self.region_watch = RegionWatch(
+            engine, region, clock=clock, config=lambda: self.loaded.config
+        )
+        self.background: set[asyncio.Task[None]] = set()
         self.stop_event = asyncio.Event()
         self.flusher: asyncio.Task[None] | None = None
         self.coordinating: asyncio.Task[None] | None = None
@@ -90,12 +102,21 @@ class MonitoringService:
         """A newer config generation runs elsewhere: this instance only serves pages."""
         return self.coordinator is not None and self.coordinator.stepped_down
 
+    def listed_regions(self) -> list[str]:
+        return listed_regions(self.loaded.config)
+
+    def live_regions(self) -> frozenset[str] | None:
+        """Regions with a live instance; None while the config lists no regions."""
+        return None if self.regional is None else self.region_watch.live
+
     @property
     def load(self) -> ScheduleLoad:
         return self.scheduler.load
 
     def _submit(self, monitor: MonitorBase, result: ProbeResult) -> None:
-        self.pipeline.submit(Observation(monitor.id, result.redacted(self.loaded.redact)))
+        region = self.region if monitor.regions else None
+        redacted = result.redacted(self.loaded.redact)
+        self.pipeline.submit(Observation(monitor.id, redacted, region=region))
 
     def check_in(self, monitor_id: str, at: datetime, ok: bool) -> None:
         """A heartbeat check-in from the web: judged here in arrival order if this instance
@@ -124,7 +145,54 @@ class MonitoringService:
         )
         self.coordinating = asyncio.create_task(self.coordinator.run(self.stop_event))
         self.pruner = asyncio.create_task(self._prune_forever())
-        log.info("monitoring", monitors=len(self.loaded.config.monitors))
+        await self._use_regions()
+        log.info("monitoring", monitors=len(self.loaded.config.monitors), region=self.region)
+
+    async def _use_regions(self) -> None:
+        """Once the config lists regions: share this region's shard space and watch which
+        regions are live (a config without regions runs exactly as before regions existed)."""
+        if self.regional is not None or self.coordinator is None:
+            return
+        if not any(m.regions for m in self.loaded.config.monitors):
+            return
+        self.regional = Coordinator(
+            self.engine,
+            shard_locks(self.engine, self.region),
+            instance=self.instance,
+            generation=self.coordinator.generation,
+            clock=self.clock,
+            on_gain=self._gain_regional,
+            on_lose=self._lose_regional,
+            expected=self.siblings,
+            region=self.region,
+            leader=self.coordinator,
+        )
+        try:
+            await self.region_watch.step()
+            await self.region_watch.warn_unknown()
+        except UNREACHABLE as exc:
+            log.warning("could not read the regions yet", error=type(exc).__name__)
+        self._spawn(self.regional.run(self.stop_event))
+        self._spawn(self._watch_regions())
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _watch_regions(self) -> None:
+        while not self.stop_event.is_set():
+            self.evaluator.live_regions = self.region_watch.live
+            try:
+                await self.region_watch.step()
+            except UNREACHABLE as exc:
+                if not is_contention(exc):
+                    log.debug("region step skipped", error=type(exc).__name__)
+            try:
+                async with asyncio.timeout(STEP_SECONDS):
+                    await self.stop_event.wait()
+            except TimeoutError:
+                pass
 
     async def reload(self, loaded: LoadedConfig) -> None:
         """Apply a new config (SIGHUP): same ids keep their history and state."""
@@ -132,6 +200,7 @@ class MonitoringService:
         self.loaded = loaded
         if self.coordinator is not None:
             self.coordinator.adopt(generation)
+        await self._use_regions()
         self.scheduler.sync(self.holdings.owned(), failing=self.evaluator.failing())
 
     # ---- shards -----------------------------------------------------------------------------
@@ -156,6 +225,22 @@ class MonitoringService:
         async with self.pipeline.lock:
             self.evaluator.release([m for m in self.evaluator.states if shard_of(m) in shards])
         log.info("shards released", shards=sorted(shards), forced=forced, held=len(self.held))
+
+    async def _gain_regional(self, shards: set[int]) -> None:
+        self.scheduler.sync(self.holdings.owned())
+        log.info("region shards taken", region=self.region, shards=len(shards))
+
+    async def _lose_regional(self, shards: set[int], forced: bool) -> None:
+        """Stop probing this region's `shards`; store what was probed before another takes
+        them (their results are this region's votes, whoever evaluates)."""
+        if not self.scheduler.stopping:
+            self.scheduler.sync(self.holdings.owned())
+        if not forced:
+            try:
+                await self.pipeline.flush()
+            except UNREACHABLE:
+                log.warning("could not write results before giving shards back")
+        log.info("region shards released", region=self.region, shards=len(shards), forced=forced)
 
     # ---- background -------------------------------------------------------------------------
 
@@ -191,9 +276,13 @@ class MonitoringService:
         self.pipeline.wakeup.set()
         if self.coordinating is not None:
             await _finish(self.coordinating, 1.0)
+        for task in list(self.background):
+            await _finish(task, 1.0)
         answering = self.flusher is None or await _finish(self.flusher, grace)
         # A writer stuck past `grace` means the database is not answering: one short last try.
         await self.pipeline.drain(grace if answering else 0.5)
+        if self.regional is not None and answering:
+            await self._leave(self.regional)
         if self.coordinator is not None and answering:
             await self._leave(self.coordinator)
         await self.prober.aclose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 import socket
 import sys
@@ -11,9 +13,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import URL
 
+from upwatch.config.fields import SLUG_RE
 from upwatch.errors import UsageError
 from upwatch.runtime import workers
 from upwatch.store.database import database_url
+
+_SLUG = re.compile(SLUG_RE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,10 @@ class Settings:
     # service, said once at start, come from worker 0 alone.
     worker_index: int = 0
     siblings: int = 1  # how many workers the parent started, this one included
+    # Where this instance probes from (UPWATCH_REGION, else RAILWAY_REPLICA_REGION, else
+    # `default`), and the local address its probes leave from (UPWATCH_SOURCE_ADDRESS).
+    region: str = "default"
+    source_address: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +67,8 @@ class Settings:
             volume_mount_path=env.get("RAILWAY_VOLUME_MOUNT_PATH") or None,
             worker_index=_index(env.get(workers.INDEX) or "0"),
             siblings=max(1, _index(env.get(workers.SIBLINGS) or "1")),
+            region=_region(env.get("UPWATCH_REGION") or env.get("RAILWAY_REPLICA_REGION")),
+            source_address=_address(env.get("UPWATCH_SOURCE_ADDRESS") or None),
         )
 
     def secrets(self) -> set[str]:
@@ -78,6 +89,27 @@ def _default_format() -> str:
 
 def _index(text: str) -> int:
     return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def _region(text: str | None) -> str:
+    if not text:
+        return "default"
+    if not _SLUG.fullmatch(text):
+        raise UsageError(
+            "UPWATCH_REGION must be a region name: lowercase letters, digits, '-' and '_', "
+            "up to 64 characters (as in the config's `regions`)"
+        )
+    return text
+
+
+def _address(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise UsageError("UPWATCH_SOURCE_ADDRESS must be an IP address of this host") from None
+    return text
 
 
 def _port(text: str) -> int:

@@ -16,16 +16,33 @@ from upwatch.store.upsert import upsert
 
 
 async def beat(
-    connection: AsyncConnection, instance: str, generation: int, started: datetime, now: datetime
+    connection: AsyncConnection,
+    instance: str,
+    generation: int,
+    started: datetime,
+    now: datetime,
+    *,
+    region: str = "default",
 ) -> None:
-    """Record that `instance` is alive now."""
-    row = {"name": instance, "generation": generation, "started_at": started, "last_seen_at": now}
-    await upsert(connection, INSTANCES, [row], ["name"], ["generation", "last_seen_at"])
+    """Record that `instance` (probing from `region`) is alive now."""
+    row = {
+        "name": instance,
+        "generation": generation,
+        "started_at": started,
+        "last_seen_at": now,
+        "region": region,
+    }
+    await upsert(connection, INSTANCES, [row], ["name"], ["generation", "last_seen_at", "region"])
 
 
-async def live_instances(connection: AsyncConnection, now: datetime, within: timedelta) -> int:
-    """How many instances beat within `within` (at least 1: the caller is alive)."""
+async def live_instances(
+    connection: AsyncConnection, now: datetime, within: timedelta, region: str | None = None
+) -> int:
+    """How many instances (of `region`, if given) beat within `within` (at least 1: the caller
+    is alive)."""
     query = select(func.count()).where(INSTANCES.c.last_seen_at >= now - within)
+    if region is not None:
+        query = query.where(INSTANCES.c.region == region)
     return max(1, int((await connection.execute(query)).scalar_one()))
 
 

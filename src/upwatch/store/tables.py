@@ -244,6 +244,7 @@ class InstanceRow(Base):
     generation: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    region: Mapped[str | None] = mapped_column(String(64))  # UPWATCH_REGION (None: before 0010)
 
 
 class ConfigGenerationRow(Base):
@@ -298,6 +299,33 @@ class SubscriberRow(Base):
     unsubscribed_at: Mapped[datetime | None]
 
 
+class RegionVoteRow(Base):
+    """The latest result of each region for each monitor that lists regions: what the holder
+    of the monitor votes on, and what its page shows per region."""
+
+    __tablename__ = "region_votes"
+    monitor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(64), primary_key=True)
+    checked_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    cause: Mapped[str | None] = mapped_column(Text)
+    public_cause: Mapped[str | None] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(index=True)  # the writer's clock: pulled since
+
+
+class RegionRow(Base):
+    """Each region an instance ever reported, and whether it has a live instance: the row a
+    `region.unavailable` / `region.available` notice is flipped on, exactly once."""
+
+    __tablename__ = "regions"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seen_at: Mapped[datetime]
+    available: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime]
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -320,3 +348,5 @@ GENERATIONS = _table(ConfigGenerationRow)
 CHECKINS = _table(CheckinRow)
 SLO_ALERTS = _table(SloAlertRow)
 SUBSCRIBERS = _table(SubscriberRow)
+REGION_VOTES = _table(RegionVoteRow)
+REGIONS = _table(RegionRow)

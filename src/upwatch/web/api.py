@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from upwatch.probes.public_words import plain_cause
 from upwatch.store import reads
+from upwatch.store import regions as region_store
 from upwatch.store.slo_reads import slo_statuses
 from upwatch.web import params
 from upwatch.web.api_auth import Caller, caller, mark, unauthorized
@@ -22,6 +23,7 @@ from upwatch.web.api_models import Body, Error, Incidents, MonitorDetail, Result
 from upwatch.web.board_source import public_rows
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import current_page
+from upwatch.web.regions_view import region_states
 from upwatch.web.slo_figures import slo_figures
 from upwatch.web.status import incident, monitor_summary
 from upwatch.web.views import shown_cause
@@ -97,6 +99,8 @@ async def monitor(request: Request) -> JSONResponse:
     async with ctx.engine.connect() as connection:
         incidents = await reads.incident_rows(connection, monitor_ids=[row.id], limit=20)
         slo = (await slo_statuses(connection, config, [row.id], now)).get(row.id)
+        regional = await region_store.latest_of(connection, row.id)
+    listed = config.monitor(row.id)
     info = row.info or {}
     full = who is Caller.TRUSTED
     summary = dict(monitor_summary(view))
@@ -113,6 +117,7 @@ async def monitor(request: Request) -> JSONResponse:
         created_at=row.created_at,
         incidents=[incident(i, config, now, full=full) for i in incidents],
         slo=slo_figures(slo),
+        regions=region_states(listed, regional, ctx.live_regions(), now, full=full),
     )
     return mark(_json(body), who)
 
@@ -144,6 +149,7 @@ def _result(row: Any, full: bool) -> Result:
         cause=row.cause if full else plain_cause(row.public_cause),
         phases_ms={k: round(v * 1000, 1) for k, v in (row.phases or {}).items()},
         cert_expires_at=row.cert_expires_at,
+        region=row.region,
     )
 
 

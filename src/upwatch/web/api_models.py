@@ -173,6 +173,19 @@ class SloFigures(Body):
     burn: Burn
 
 
+class RegionState(Body):
+    """One region's latest result for a monitor that lists regions."""
+
+    region: str
+    state: ProbeState | Literal["unknown"] = Field(
+        description="the region's latest result; `unknown` when it is older than 2 × interval "
+        "or the region has no live instance"
+    )
+    checked_at: Instant
+    response_time_ms: float | None
+    cause: str | None = Field(description=f"{CAUSE}; null for a result that is up")
+
+
 class MonitorDetail(MonitorSummary):
     group: str | None
     description: str | None
@@ -183,6 +196,9 @@ class MonitorDetail(MonitorSummary):
     created_at: Instant
     incidents: list[Incident] = Field(description="the latest 20, newest first")
     slo: SloFigures | None = Field(description="null when the monitor has no slo")
+    regions: list[RegionState] = Field(
+        description="each listed region's latest result (empty without `regions`)"
+    )
 
 
 class Result(Body):
@@ -193,6 +209,10 @@ class Result(Body):
     cause: str | None = Field(description=f"{CAUSE}; null for a result that is up")
     phases_ms: dict[str, float]
     cert_expires_at: Instant | None
+    region: str | None = Field(
+        description="the region that probed (monitors with `regions`); null for a result "
+        "probed without regions, or for a round the regions voted on"
+    )
 
 
 class Results(Body):

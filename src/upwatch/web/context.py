@@ -48,5 +48,7 @@ class AppContext:
     # Moves when a monitor's shown state changes here: the cached status is rebuilt then (at
     # most once a second) rather than only when it ages.
     state_version: Callable[[], int] = field(default=lambda: 0)
+    # Regions with a live instance (None: not known here, when the config lists no regions)
+    live_regions: Callable[[], frozenset[str] | None] = field(default=lambda: None)
     # `POST /subscribe`: 5 per client address per hour, counted in this process
     subscribe_limit: RateLimit = field(default_factory=lambda: RateLimit(5, 3600.0))

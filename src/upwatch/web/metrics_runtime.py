@@ -42,6 +42,10 @@ class Probing(Protocol):
     def serving_only(self) -> bool: ...
     @property
     def load(self) -> ScheduleLoad: ...
+    @property
+    def region(self) -> str: ...
+    def live_regions(self) -> frozenset[str] | None: ...
+    def listed_regions(self) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class ProbingCounts:
     late: int
     p99_lag: float
     overloaded: bool
+    region: str = "default"  # where this instance probes from
+    regions: dict[str, bool] = field(default_factory=dict)  # listed region: has a live instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +105,8 @@ def _probing(service: Probing | None) -> ProbingCounts | None:
     if service is None:
         return None
     load = service.load
+    live = service.live_regions()
+    regions = {} if live is None else {r: r in live for r in service.listed_regions()}
     return ProbingCounts(
         len(service.held),
         service.serving_only,
@@ -107,6 +115,8 @@ def _probing(service: Probing | None) -> ProbingCounts | None:
         load.late,
         load.p99_lag,
         load.overloaded,
+        service.region,
+        regions,
     )
 
 
@@ -148,16 +158,42 @@ def _probing_families(p: ProbingCounts) -> Iterator[Metric]:
         "1 when a newer config generation runs elsewhere and this instance only serves pages",
         p.serving_only,
     )
-    yield CounterMetricFamily("upwatch_probes_started", "Probes started since start", p.probes)
-    yield CounterMetricFamily(
-        "upwatch_probe_slots_skipped",
-        "Scheduled probes skipped since start because the monitor's previous probe had not "
-        "started yet (the machine cannot keep up: intervals stretch)",
+    yield _by_region(
+        CounterMetricFamily(
+            "upwatch_probes_started", "Probes started since start, by region", labels=["region"]
+        ),
+        p.region,
+        p.probes,
+    )
+    yield _by_region(
+        CounterMetricFamily(
+            "upwatch_probe_slots_skipped",
+            "Scheduled probes skipped since start because the monitor's previous probe had not "
+            "started yet (the machine cannot keep up: intervals stretch), by region",
+            labels=["region"],
+        ),
+        p.region,
         p.skipped,
     )
-    yield CounterMetricFamily(
-        "upwatch_probes_late", "Probes started more than 1 s after their slot, since start", p.late
+    yield _by_region(
+        CounterMetricFamily(
+            "upwatch_probes_late",
+            "Probes started more than 1 s after their slot, since start, by region",
+            labels=["region"],
+        ),
+        p.region,
+        p.late,
     )
+    if p.regions:
+        region_up = GaugeMetricFamily(
+            "upwatch_region_up",
+            "1 while a region the config lists has a live instance; 0 while it has none (its "
+            "votes count as unknown)",
+            labels=["region"],
+        )
+        for region, up in sorted(p.regions.items()):
+            region_up.add_metric([region], 1 if up else 0)
+        yield region_up
     yield GaugeMetricFamily(
         "upwatch_schedule_lag_p99_seconds",
         "99th percentile of probe start minus scheduled slot over the last 30 s window",
@@ -168,6 +204,11 @@ def _probing_families(p: ProbingCounts) -> Iterator[Metric]:
         "1 while probing falls behind schedule (p99 lag over 1 s or slots skipped)",
         p.overloaded,
     )
+
+
+def _by_region(family: CounterMetricFamily, region: str, value: float) -> Metric:
+    family.add_metric([region], value)
+    return family
 
 
 def _pipeline(buffered: int, dropped: int, written: int, database_up: bool) -> Iterator[Metric]:

@@ -4,7 +4,7 @@ incidents. Its state and uptime come from the cached board, the chart from `roll
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,14 +13,16 @@ from sqlalchemy import Row
 from upwatch.config.models import Config
 from upwatch.engine.model import ShownState
 from upwatch.store import reads
+from upwatch.store import regions as region_store
 from upwatch.store.rollups import hour_of
 from upwatch.store.slo_reads import slo_statuses
-from upwatch.web.api_models import SloFigures
+from upwatch.web.api_models import RegionState, SloFigures
 from upwatch.web.board import Board, MonitorView, NoticeView
 from upwatch.web.board_notes import incident_view
 from upwatch.web.charts import RANGE_WORDS, RANGES, response_chart
 from upwatch.web.context import AppContext
 from upwatch.web.pages_board import StatusPage, page_values
+from upwatch.web.regions_view import region_states
 from upwatch.web.render import HTML, Body, render
 from upwatch.web.slo_figures import slo_figures, slo_panel
 
@@ -41,6 +43,7 @@ class MonitorData:
     rollups: list[Row[Any]]
     incidents: list[reads.IncidentRecord]
     slo: SloFigures | None = None
+    regions: list[RegionState] = field(default_factory=list)  # each listed region's latest
 
 
 def state_sentence(m: MonitorView, board: Board) -> str:
@@ -64,10 +67,14 @@ async def monitor_body(ctx: AppContext, page: StatusPage, m: MonitorView, range_
         start = hour_of(now) - RANGES[range_key] + timedelta(hours=1)
         async with ctx.engine.connect() as connection:
             slo = await slo_statuses(connection, loaded.config, [m.id], now)
+            regional = await region_store.latest_of(connection, m.id)
             data = MonitorData(
                 await reads.hourly_rollups(connection, m.id, start),
                 await reads.incident_rows(connection, monitor_ids=[m.id], limit=INCIDENT_LIMIT),
                 slo_figures(slo.get(m.id)),
+                region_states(
+                    loaded.config.monitor(m.id), regional, ctx.live_regions(), now, full=False
+                ),
             )
         # A few milliseconds of work: a worker thread would cost more in hand-overs than it saves.
         return render_monitor(
@@ -106,6 +113,7 @@ def render_monitor(
         incidents=[incident_view(r, show_urls, now) for r in data.incidents],
         notices=_maintenance(m.id, board, now),
         slo=slo_panel(data.slo),
+        regions=data.regions,
     )
     return Body.of(text, HTML)
 

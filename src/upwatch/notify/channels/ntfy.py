@@ -53,6 +53,8 @@ TAGS = {
     EventType.SLO_BURN_SLOW: "chart_with_downwards_trend",
     EventType.SLO_EXHAUSTED: "fire",
     EventType.SLO_RESOLVED: "white_check_mark",
+    EventType.REGION_UNAVAILABLE: "globe_with_meridians",
+    EventType.REGION_AVAILABLE: "white_check_mark",
     EventType.CHANNEL_FAILED: "no_bell",
     EventType.TEST: "test_tube",
 }

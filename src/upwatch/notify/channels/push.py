@@ -26,6 +26,7 @@ GOOD_NEWS = frozenset(
         EventType.INCIDENT_RESOLVED,
         EventType.MONITOR_SETTLED,
         EventType.SLO_RESOLVED,
+        EventType.REGION_AVAILABLE,
     }
 )
 OUTAGE = frozenset(

@@ -48,7 +48,11 @@ def notice_channels(config: Config, region: str) -> tuple[str, ...]:
 
 
 def region_notices(config: Config, region: str, event: EventType, at: datetime) -> list[Notice]:
-    data = {"region": region, "cause": f"region {region}", "at": at.isoformat()}
+    if event is EventType.REGION_UNAVAILABLE:
+        cause = f"no live upwatch instance in {region} for 30s: its probes count as unknown"
+    else:
+        cause = f"{region} has a live upwatch instance again: it probes and votes"
+    data = {"region": region, "cause": cause, "at": at.isoformat()}
     return [
         Notice(event, channel, None, at, data=data, subject=f"region:{region}:{at.isoformat()}")
         for channel in notice_channels(config, region)

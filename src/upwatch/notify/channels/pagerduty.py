@@ -107,6 +107,9 @@ def alert(message: Message) -> tuple[str, str] | None:
             return None  # a reminder of an SLO alert already open, as for incidents
         action = "resolve" if event is EventType.SLO_RESOLVED else "trigger"
         return action, f"upwatch-slo-{alert_id}"
+    if message.region is not None:  # one info alert per region, resolved when it is back
+        action = "resolve" if event is EventType.REGION_AVAILABLE else "trigger"
+        return action, f"upwatch-region-{message.region}"
     # An alert of its own, the same on every retry of this message.
     kind = "test" if event is EventType.TEST else "notice"
     return "trigger", f"upwatch-{kind}-{message.delivery_id.removeprefix('msg_')}"

@@ -108,7 +108,7 @@ def document(message: Message) -> dict[str, Any]:
         "id": message.delivery_id,
         "timestamp": iso(message.at),
         "data": {
-            "monitor": (None if update is not None else TEST_MONITOR)
+            "monitor": (TEST_MONITOR if message.event == "test" else None)
             if monitor is None
             else {
                 "id": monitor.id,
@@ -132,6 +132,7 @@ def document(message: Message) -> dict[str, Any]:
                 "body": update.body,
                 "declared": update.declared,
             },
+            "region": message.region,
         },
     }
 

@@ -404,6 +404,16 @@ class Daemon:
     def logged(self, event: str) -> list[dict[str, Any]]:
         return [e for e in self.events() if e.get("event") == event]
 
+    def held_shards(self) -> set[int]:
+        """The global shards this daemon (all its workers) holds now, from its own log."""
+        shards: set[int] = set()
+        for event in self.events():
+            if event.get("event") == "shards taken":
+                shards |= set(event["shards"])
+            elif event.get("event") == "shards released":
+                shards -= set(event["shards"])
+        return shards
+
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.output().splitlines()[-lines:])
 

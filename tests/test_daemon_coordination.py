@@ -58,14 +58,7 @@ def start_fleet(
 
 
 def held(daemon: Daemon) -> set[int]:
-    """The shards a daemon holds, from its own log."""
-    shards: set[int] = set()
-    for event in daemon.events():
-        if event.get("event") == "shards taken":
-            shards |= set(event["shards"])
-        elif event.get("event") == "shards released":
-            shards -= set(event["shards"])
-    return shards
+    return daemon.held_shards()
 
 
 def split_evenly(fleet: list[Daemon]) -> bool:

@@ -115,13 +115,7 @@ def fleet(
 
 def evaluates(daemon: Daemon, monitor_id: str = "api") -> bool:
     """Whether the daemon holds the monitor's shard in the global space (it evaluates it)."""
-    shards: set[int] = set()
-    for event in daemon.events():
-        if event.get("event") == "shards taken":
-            shards |= set(event["shards"])
-        elif event.get("event") == "shards released":
-            shards -= set(event["shards"])
-    return shard_of(monitor_id) in shards
+    return shard_of(monitor_id) in daemon.held_shards()
 
 
 def evaluator(nodes: dict[str, Daemon]) -> str:

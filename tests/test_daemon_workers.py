@@ -55,12 +55,7 @@ def test_two_workers_share_the_port_and_the_shards_and_stop_together(
     daemon.start().wait_healthy()
 
     def split() -> bool:
-        held: set[int] = set()
-        for event in daemon.events():
-            if event.get("event") == "shards taken":
-                held |= set(event["shards"])
-            elif event.get("event") == "shards released":
-                held -= set(event["shards"])
+        held = daemon.held_shards()
         halves = [e for e in daemon.logged("shards taken") if e.get("held") == SHARDS // 2]
         return held == set(range(SHARDS)) and len(halves) >= 1
 

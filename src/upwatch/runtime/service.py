@@ -215,6 +215,14 @@ class MonitoringService:
     async def _lose(self, shards: set[int], forced: bool) -> None:
         """Stop probing `shards`; judge what was probed if they were given back (not taken
         away, when another instance may already judge them), then forget their states."""
+        await self._stop_probing(forced)
+        async with self.pipeline.lock:
+            self.evaluator.release([m for m in self.evaluator.states if shard_of(m) in shards])
+        log.info("shards released", shards=sorted(shards), forced=forced, held=len(self.held))
+
+    async def _stop_probing(self, forced: bool) -> None:
+        """Probe only what is still held; unless the shards were taken away (another instance
+        may already have them), store what was probed first."""
         if not self.scheduler.stopping:
             self.scheduler.sync(self.holdings.owned())
         if not forced:
@@ -222,9 +230,6 @@ class MonitoringService:
                 await self.pipeline.flush()
             except UNREACHABLE:
                 log.warning("could not write results before giving shards back")
-        async with self.pipeline.lock:
-            self.evaluator.release([m for m in self.evaluator.states if shard_of(m) in shards])
-        log.info("shards released", shards=sorted(shards), forced=forced, held=len(self.held))
 
     async def _gain_regional(self, shards: set[int]) -> None:
         self.scheduler.sync(self.holdings.owned())
@@ -233,13 +238,7 @@ class MonitoringService:
     async def _lose_regional(self, shards: set[int], forced: bool) -> None:
         """Stop probing this region's `shards`; store what was probed before another takes
         them (their results are this region's votes, whoever evaluates)."""
-        if not self.scheduler.stopping:
-            self.scheduler.sync(self.holdings.owned())
-        if not forced:
-            try:
-                await self.pipeline.flush()
-            except UNREACHABLE:
-                log.warning("could not write results before giving shards back")
+        await self._stop_probing(forced)
         log.info("region shards released", region=self.region, shards=len(shards), forced=forced)
 
     # ---- background -------------------------------------------------------------------------

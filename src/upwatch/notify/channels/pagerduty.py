@@ -100,6 +100,12 @@ def alert(message: Message) -> tuple[str, str] | None:
         return None
     if message.incident is not None and event in _INCIDENT_ACTIONS:
         return _INCIDENT_ACTIONS[event], _incident_key(message, message.incident)
+    return _notice_alert(message)
+
+
+def _notice_alert(message: Message) -> tuple[str, str] | None:
+    """An SLO alert's or a region's own alert, else one alert per notice."""
+    event = message.event
     slo = _slo_alert(message.key) if event in SLO_EVENTS else None
     if slo is not None:
         alert_id, repeat = slo

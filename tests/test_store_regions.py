@@ -22,7 +22,10 @@ from tests.store_helpers import (
     up,
 )
 from upwatch.runtime.pipeline import Observation
+from upwatch.store.latency_window import LatencyWindow
 from upwatch.store.tables import OUTBOX, REGION_VOTES, RESULTS
+from upwatch.web.metrics import MonitorCollector, exposition
+from upwatch.web.metrics_source import fetch_metrics_source
 
 API = http(
     "api",
@@ -145,3 +148,17 @@ async def test_a_silent_region_holds_a_round_back_only_until_its_wait_is_over(
         assert await harness.flush(at(seconds=seconds) + timedelta(seconds=12))
     (incident,) = await incidents(engine, "api")
     assert incident.cause.startswith("down from us and eu: ")
+
+
+async def test_metrics_give_each_region_s_latest_probe_of_the_monitor(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    harness = await make_harness(config(API))
+    await round_at(harness, 0, "eu")
+    now = at(seconds=2)
+    source = await fetch_metrics_source(engine, now, harness.loaded.config, LatencyWindow())
+    collector = MonitorCollector(source, harness.loaded.config, now, include_private=False)
+    text = exposition(collector).decode()
+    assert 'upwatch_region_probe_success{monitor="api",region="eu"} 0.0' in text
+    assert 'upwatch_region_probe_success{monitor="api",region="us"} 1.0' in text
+    assert 'upwatch_region_probe_duration_seconds{monitor="api",region="ap"} 0.08' in text

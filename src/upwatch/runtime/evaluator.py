@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +30,7 @@ from upwatch.engine.model import (
     ShownState,
     Transition,
 )
+from upwatch.engine.phase import EPOCH
 from upwatch.probes.result import ProbeResult
 from upwatch.runtime.pipeline import Observation, checkin_observation
 from upwatch.store import incident_effects as effects
@@ -47,7 +48,6 @@ SLO_EVERY = timedelta(seconds=10)
 # The regions' results are pulled from the database since the last pull, less this much: a
 # writer's transaction may commit a little after the time it wrote, or its clock run behind.
 PULL_OVERLAP = timedelta(seconds=10)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def cert_expiring(monitor: MonitorBase, result: ProbeResult) -> bool:

@@ -76,6 +76,7 @@ class MonitorCollector(Collector):
                 families.add_response_times(row.id, latency.percentiles())
             if (slo := self.source.slo.get(row.id)) is not None:
                 families.add_slo(row.id, slo)
+            families.add_regions(row.id, self.source.regions.get(row.id, ()))
         yield from families.all()
         yield from runtime_families(self.runtime)
 

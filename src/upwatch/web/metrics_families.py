@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
@@ -10,6 +10,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from upwatch.engine.model import ShownState
 from upwatch.engine.slo import SloStatus
 from upwatch.probes.result import ProbeState
+from upwatch.store.regions import RegionResult
 
 _M = ["monitor"]
 _PASSED = (str(ProbeState.UP), str(ProbeState.DEGRADED))  # degraded met every hard expectation
@@ -65,6 +66,16 @@ class Families:
             "upwatch_slo_budget_left_ratio",
             "Share of the SLO's error budget not yet spent in its window; below 0 when overspent",
         )
+        self.region_success = _gauge(
+            "upwatch_region_probe_success",
+            "Whether a region's latest probe of a monitor with `regions` succeeded (1) or not (0)",
+            ["monitor", "region"],
+        )
+        self.region_duration = _gauge(
+            "upwatch_region_probe_duration_seconds",
+            "How long a region's latest probe of a monitor with `regions` took",
+            ["monitor", "region"],
+        )
         self.slo_burn = _gauge(
             "upwatch_slo_burn_rate",
             "Bad time over a trailing window as a multiple of what the SLO allows in it",
@@ -102,6 +113,12 @@ class Families:
         for window, rate in status.burn.items():
             self.slo_burn.add_metric([monitor_id, window], rate)
 
+    def add_regions(self, monitor_id: str, found: Iterable[RegionResult]) -> None:
+        for item in found:
+            labels = [monitor_id, item.region]
+            self.region_success.add_metric(labels, float(item.result.state in _PASSED))
+            self.region_duration.add_metric(labels, item.result.duration)
+
     def _latest(self, row: Any, monitor: list[str]) -> None:
         if row.last_result_state is None:
             return  # never probed: no probe_* samples rather than made-up zeros
@@ -129,4 +146,6 @@ class Families:
             self.slo_target,
             self.slo_left,
             self.slo_burn,
+            self.region_success,
+            self.region_duration,
         )

@@ -10,12 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from upwatch.config.models import Config
+from upwatch.engine.phase import EPOCH
 from upwatch.engine.slo import SloStatus
 from upwatch.store import reads
+from upwatch.store import regions as region_store
 from upwatch.store.latency_window import LatencyWindow
+from upwatch.store.regions import RegionResult
 from upwatch.store.rollups import Rollup
 from upwatch.store.slo_reads import slo_statuses
 from upwatch.web.views import History, load_history
@@ -28,6 +31,8 @@ class MetricsSource:
     history: History
     slo: dict[str, SloStatus]  # monitors with an `slo` only
     latency: dict[str, Rollup] = field(default_factory=dict)  # hourly rollups, last 24 hours
+    # Each listed region's latest result, for monitors with `regions` (one read of them all)
+    regions: dict[str, list[RegionResult]] = field(default_factory=dict)
 
 
 async def fetch_metrics_source(
@@ -39,9 +44,21 @@ async def fetch_metrics_source(
         history = await load_history(connection, now)
         slo = await slo_statuses(connection, config, [r.id for r in found], now)
         merged = await latency.read(connection, now)
+        regional = await _regional(connection, config)
     rows, seen = [], set()
     for row in found:  # two results at the same instant would repeat a monitor: keep one
         if row.id not in seen:
             seen.add(row.id)
             rows.append(row)
-    return MetricsSource(rows, open_incidents, history, slo, merged)
+    return MetricsSource(rows, open_incidents, history, slo, merged, regional)
+
+
+async def _regional(connection: AsyncConnection, config: Config) -> dict[str, list[RegionResult]]:
+    listed = {m.id: set(m.regions) for m in config.monitors if m.regions}
+    if not listed:
+        return {}
+    found: dict[str, list[RegionResult]] = {}
+    for item in await region_store.written_since(connection, EPOCH):
+        if item.region in listed.get(item.monitor_id, ()):
+            found.setdefault(item.monitor_id, []).append(item)
+    return found

@@ -123,6 +123,14 @@ def evaluator(nodes: dict[str, Daemon]) -> str:
     return holding[0] if len(holding) == 1 else ""
 
 
+def settled(nodes: dict[str, Daemon]) -> bool:
+    """Every global shard held by exactly one daemon, each holding its share: no hand-over of
+    the start is still under way."""
+    holdings = [d.held_shards() for d in nodes.values()]
+    every = sorted(s for h in holdings for s in h)
+    return every == list(range(64)) and all(0 < len(h) <= 22 for h in holdings)
+
+
 def region_rows(db: Database, region: str, state: str, since: datetime) -> int:
     return sum(
         1
@@ -172,6 +180,7 @@ def test_two_of_three_page_once_and_losing_the_evaluator_neither_repeats_nor_end
 ) -> None:
     nodes, db_url = fleet
     db = database(db_url)
+    wait_for(lambda: settled(nodes), "the three daemons to split the 64 shards")
     owner = wait_for(lambda: evaluator(nodes), "one daemon to evaluate api")
     failing = [r for r in REGIONS if r != owner]  # the evaluator's own region stays up
     regional_target.fail_for(*failing)

@@ -1,9 +1,11 @@
 // upwatch on Railway, as infrastructure as code: `railway config plan`, then `railway config apply`
-// (Railway CLI 5.42.1 or newer, Node.js 22+, after `npm ci --prefix .railway`).
+// (Railway CLI 5.42.1 or newer, Node.js 22+, after `npm ci --prefix .railway`). Read the plan
+// before every apply: apply makes the project match this file, so what it does not state is
+// planned away.
 //
-// One of two ways to configure the service; the other is ../railway.json. They don't mix: Railway
-// will not manage a service from this file while a railway.json is read for it, so delete
-// ../railway.json from your repository when you take this route. docs/deploy-railway.md has both.
+// Since 2026-12-01 Railway no longer reads the repository's railway.json (nor railway.toml): it
+// is inert, kept as a record, and this file (or the dashboard) is how the service is set up.
+// docs/deploy-railway.md has both routes, and "Several regions" for REGIONS below.
 import { defineRailway, github, postgres, preserve, project, service } from "railway/iac";
 
 /** Your copy of the upwatch repository: its Dockerfile and monitors.yaml are what Railway builds. */
@@ -16,6 +18,33 @@ const PORT = 8080;
  * flushes its results and releases its leases within a few seconds of SIGTERM; 15 leaves room.
  */
 const DRAINING_SECONDS = 15;
+/**
+ * Where the service's replicas run: Railway region → number of replicas there. Empty (the
+ * default): one replica in the project's default region, as a single-region upwatch runs.
+ *
+ * Set it to probe from several regions, e.g.
+ *
+ *   const REGIONS: Readonly<Record<string, number>> = {
+ *     "us-west2": 1,
+ *     "europe-west4-drams3a": 1,
+ *     "asia-southeast1-eqsg3a": 1,
+ *   };
+ *
+ * Every replica runs the same image on the same Postgres; Railway tells each one its region in
+ * RAILWAY_REPLICA_REGION, which upwatch probes from (set no UPWATCH_REGION here: it would be the
+ * same for every replica). The `regions:` of monitors.yaml name these same keys, letter for
+ * letter: check a replica's RAILWAY_REPLICA_REGION, or upwatch's "monitoring" log line, which
+ * names the region it probes from. A second replica in a region shares that region's probes and
+ * keeps it live while the other restarts; one per region is enough to vote.
+ */
+const REGIONS: Readonly<Record<string, number>> = {};
+
+/** `deploy.multiRegionConfig`: replicas per region (the SDK's `regions:` shorthand makes the same). */
+function multiRegion(regions: Readonly<Record<string, number>>) {
+  return Object.fromEntries(
+    Object.entries(regions).map(([region, replicas]) => [region, { numReplicas: replicas }]),
+  );
+}
 
 export default defineRailway(() => {
   const db = postgres("Postgres");
@@ -34,6 +63,8 @@ export default defineRailway(() => {
       restartPolicyType: "ON_FAILURE",
       restartPolicyMaxRetries: 10,
       drainingSeconds: DRAINING_SECONDS,
+      // Left out while REGIONS is empty: the service keeps Railway's single-region placement.
+      ...(Object.keys(REGIONS).length > 0 ? { multiRegionConfig: multiRegion(REGIONS) } : {}),
     },
     env: {
       DATABASE_URL: db.env.DATABASE_URL,

@@ -159,6 +159,30 @@ def test_the_guide_names_every_variable_railway_ts_sets() -> None:
     assert "${{Postgres.DATABASE_URL}}" in guide
 
 
+def test_railway_ts_is_single_region_by_default_and_regions_become_multi_region_replicas() -> None:
+    source = (ROOT / ".railway" / "railway.ts").read_text()
+    # Empty by default: the service keeps one replica in the project's default region.
+    assert re.search(r"^const REGIONS: [^=]+= \{\};$", source, re.MULTILINE)
+    # When set, each region's count becomes Railway's multi-region replicas (numReplicas).
+    assert "multiRegionConfig: multiRegion(REGIONS)" in source
+    assert "{ numReplicas: replicas }" in source
+    assert "UPWATCH_REGION" not in re.findall(r"^\s+([A-Z][A-Z0-9_]+):", source, re.MULTILINE)
+
+
+def test_the_region_names_railway_sets_are_valid_upwatch_regions() -> None:
+    """The guide's and railway.ts's example regions (Railway's RAILWAY_REPLICA_REGION values)
+    pass UPWATCH_REGION's check, so a replica never exits 2 for its region's name."""
+    from upwatch.config.fields import SLUG_RE
+
+    source = (ROOT / ".railway" / "railway.ts").read_text()
+    guide = (ROOT / "docs" / "deploy-railway.md").read_text()
+    assert "## 9. Several regions" in guide
+    assert "RAILWAY_REPLICA_REGION" in guide
+    named = set(re.findall(r'"([^"]+)": \d+,', source + guide))
+    assert {"us-west2", "europe-west4-drams3a"} <= named
+    assert all(re.fullmatch(SLUG_RE, region) for region in named), named
+
+
 @pytest.fixture
 def data_dirs() -> Iterator[tuple[Path, Path]]:
     """A writable and a read-only data folder, and the entrypoint, that user `nobody` can reach

@@ -9,7 +9,8 @@ vote (`engine.regions.Rounds`), the context (`engine.context.context_for`) and t
 
 - each region's scheduler (`runtime/scheduler.py`): slots at the monitor's phase on the interval
   grid; a result that starts a failure moves that region to a retry grid starting retry_interval
-  after the result came back, a result that ends one moves it back to the phase grid; a slot that
+  after that probe started (or when it came back, if later), a result that ends one moves it back
+  to the phase grid; a slot that
   comes while the region's probe still runs is skipped. Each region decides from its own results.
 - a probe starts up to 20 ms after its slot; `checked_at` is its start. Up: a round trip of
   about 60, 140 or 220 ms (us, eu, ap; log-normal spread). Down: a timeout (it takes `timeout`)
@@ -266,7 +267,7 @@ class Day:
         if failing != prober.retrying:
             prober.retrying = failing
             if failing:
-                prober.grid_start = done + self.setup.retry_interval
+                prober.grid_start = max(done, slot + self.setup.retry_interval)
                 prober.every = float(self.setup.retry_interval)
             else:
                 prober.grid_start = _seconds(

@@ -10,7 +10,7 @@ from structlog.testing import capture_logs
 from tests.store_helpers import config, http
 from upwatch.config.models import MonitorBase
 from upwatch.probes.prober import Prober
-from upwatch.probes.result import ProbeResult
+from upwatch.probes.result import ProbeResult, ProbeState
 from upwatch.runtime.load import WINDOW_SECONDS, ScheduleLoad
 from upwatch.runtime.scheduler import ProbeScheduler
 
@@ -103,3 +103,19 @@ def test_a_probe_started_a_hair_before_its_slot_is_on_time_not_an_interval_late(
     load: Any = scheduler.load
     assert (load.probes, load.skipped, load.late) == (2, 0, 0)
     assert max(load._window) < 0.01
+
+
+def test_retries_count_from_when_the_failing_probe_started_not_when_it_timed_out() -> None:
+    clock = Clock()
+    loaded = config(http("api", interval="30s", timeout="10s", retry_interval="20s"))
+    scheduler = ProbeScheduler(Prober(), never_probe, clock=clock)
+    scheduler.sync(loaded.config.monitors)
+    (monitor,) = loaded.config.monitors
+    started = T0
+    clock.now = started + timedelta(seconds=10)  # the answer is a timeout, 10 s after the start
+    timed_out = ProbeResult(ProbeState.DOWN, started, 10.0, cause="timed out after 10s")
+    scheduler._follow(monitor, timed_out)
+    start, every = scheduler.grids["api"]
+    # So three failures are confirmed 40 s after the first probe began, as the docs promise.
+    assert datetime.fromtimestamp(start, UTC) == started + timedelta(seconds=20)
+    assert every == 20.0

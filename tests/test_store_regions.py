@@ -4,12 +4,13 @@ the vote surviving a restart and a lost commit."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.store_helpers import (
+    Clock,
     Harness,
     MakeHarness,
     at,
@@ -22,6 +23,8 @@ from tests.store_helpers import (
     up,
 )
 from upwatch.runtime.pipeline import Observation
+from upwatch.runtime.region_watch import RegionWatch
+from upwatch.store import leases
 from upwatch.store.latency_window import LatencyWindow
 from upwatch.store.tables import OUTBOX, REGION_VOTES, RESULTS
 from upwatch.web.metrics import MonitorCollector, exposition
@@ -162,3 +165,48 @@ async def test_metrics_give_each_region_s_latest_probe_of_the_monitor(
     assert 'upwatch_region_probe_success{monitor="api",region="eu"} 0.0' in text
     assert 'upwatch_region_probe_success{monitor="api",region="us"} 1.0' in text
     assert 'upwatch_region_probe_duration_seconds{monitor="api",region="ap"} 0.08' in text
+
+
+async def beat(engine: AsyncEngine, name: str, region: str, now: datetime) -> None:
+    async with engine.begin() as connection:
+        await leases.beat(connection, name, 1, now, now, region=region)
+
+
+async def region_notices(engine: AsyncEngine) -> list[str]:
+    return [r.event for r in await outbox(engine, OUTBOX.c.event.like("region.%"))]
+
+
+async def test_a_region_is_announced_unavailable_once_and_a_restart_does_not_announce_it_back(
+    engine: AsyncEngine, make_harness: MakeHarness
+) -> None:
+    loaded = config(http("api", regions=["us", "eu"]))
+    await make_harness(loaded)  # migrated, monitors written
+    clock = Clock(at())
+    watch = RegionWatch(engine, "us", clock=clock, config=lambda: loaded.config)
+    await beat(engine, "eu-1", "eu", clock.now)
+    await beat(engine, "us-1", "us", clock.now)
+    eu = RegionWatch(engine, "eu", clock=clock, config=lambda: loaded.config)
+    await eu.step()  # eu's instance reports its region
+    await watch.step()
+    assert watch.beating == {"us", "eu"}
+    clock.now = at(seconds=45)  # eu's instance died at 0 s; us beats on
+    await beat(engine, "us-1", "us", clock.now)
+    await watch.step()
+    assert await region_notices(engine) == ["region.unavailable"]
+    assert watch.live == {"us"}
+    await watch.step()
+    assert await region_notices(engine) == ["region.unavailable"]  # once
+
+    restarted = RegionWatch(engine, "us", clock=clock, config=lambda: loaded.config)
+    await restarted.step()  # new, so eu still votes for a while, but nothing is announced
+    assert restarted.live == {"us", "eu"}
+    assert restarted.beating == {"us"}
+    assert await region_notices(engine) == ["region.unavailable"]
+
+    clock.now = at(seconds=60)
+    await beat(engine, "eu-2", "eu", clock.now)
+    await restarted.step()
+    await watch.step()
+    assert await region_notices(engine) == ["region.unavailable", "region.available"]
+    (notice, _) = await outbox(engine, OUTBOX.c.event.like("region.%"))
+    assert notice.channel == "team-slack"  # the default policy's first step

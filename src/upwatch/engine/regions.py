@@ -31,7 +31,10 @@ class RegionRule:
     confirm: int
     interval: timedelta
     timeout: timedelta
-    spacing: timedelta  # rounds at least this far apart: ½ × min(retry_interval, interval)
+    # Rounds open at least this far apart: 0.9 × min(retry_interval, interval), about once
+    # per probe of each region, so one region's result is not counted in two rounds when the
+    # regions' retry grids drift apart.
+    spacing: timedelta
 
     @property
     def round_wait(self) -> timedelta:
@@ -51,8 +54,9 @@ class Round:
     def complete(
         self, rule: RegionRule, latest: Mapping[str, ProbeResult], live: frozenset[str]
     ) -> bool:
-        """Whether every live listed region has reported since the round opened."""
-        since = self.opened_at - rule.spacing
+        """Whether every live listed region has reported for this round (at most half the
+        spacing before it opened: the same slot, give or take the regions' timing)."""
+        since = self.opened_at - rule.spacing / 2
         return all(
             (found := latest.get(region)) is not None and found.checked_at >= since
             for region in rule.regions

@@ -73,7 +73,10 @@ class RegionWatch:
         self.clock = clock
         self.config = config
         self.started = clock()
+        # `live`: the regions that vote (all listed ones while this instance is new);
+        # `beating`: those with an instance that beat lately, for notices, pages and metrics.
         self.live: frozenset[str] = frozenset({region, *listed_regions(config())})
+        self.beating: frozenset[str] = frozenset({region})
         self.available: dict[str, bool] = {}
         self._lowered: set[tuple[tuple[str, ...], int]] = set()
 
@@ -93,11 +96,13 @@ class RegionWatch:
         now = self.clock()
         async with self.engine.begin() as connection:
             await store.seen(connection, self.region, now)
-            live = await store.live_regions(connection, now, LIVE_WITHIN) | {self.region}
+            self.beating = await store.live_regions(connection, now, LIVE_WITHIN) | {self.region}
+            live = self.beating
             if now - self.started < UNAVAILABLE_AFTER:
                 # Just started: the other regions' instances may not have beaten yet. Until
-                # they had time to, every listed region counts as live, so `confirm` is never
-                # lowered (and nothing confirmed by fewer regions) for want of patience.
+                # they had time to, every listed region counts as live for the vote, so
+                # `confirm` is never lowered (nothing confirmed by fewer regions) for want of
+                # patience. What is announced and shown goes by the beats alone.
                 live |= set(listed_regions(self.config()))
             self.live = live
             await self._announce(connection, now)
@@ -112,9 +117,9 @@ class RegionWatch:
         for region in listed_regions(config):
             if region not in known:
                 continue
-            if known[region] and region in silent and region not in self.live and settled:
+            if known[region] and region in silent and region not in self.beating and settled:
                 await self._flip(connection, config, region, EventType.REGION_UNAVAILABLE, now)
-            elif not known[region] and region in self.live:
+            elif not known[region] and region in self.beating:
                 await self._flip(connection, config, region, EventType.REGION_AVAILABLE, now)
 
     async def _flip(

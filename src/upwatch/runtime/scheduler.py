@@ -105,11 +105,14 @@ class ProbeScheduler:
     def _probed(monitor: MonitorBase) -> bool:
         return not monitor.paused and not isinstance(monitor, HeartbeatMonitor)
 
-    def _schedule(self, monitor: MonitorBase) -> None:
+    def _schedule(self, monitor: MonitorBase, *, failed_at: datetime | None = None) -> None:
         now = self.clock()
         if monitor.id in self.retrying:
             every = monitor.effective_retry_interval
-            start = now + every
+            # Retries count from when the failing probe started, not from when its answer (or
+            # its timeout) came: a probe that times out after 10 s is retried 20 s after it
+            # began, so an outage is confirmed within interval + (threshold - 1) x retry.
+            start = max(now, (failed_at or now) + every)
         else:
             every = monitor.interval
             start = next_fire(monitor.id, every, now)
@@ -183,7 +186,7 @@ class ProbeScheduler:
         else:
             self.retrying.discard(monitor.id)
         if monitor.effective_retry_interval != monitor.interval:
-            self._schedule(monitor)
+            self._schedule(monitor, failed_at=result.checked_at if failing else None)
 
     async def shutdown(self, grace: float) -> None:
         """Stop scheduling; give in-flight probes `grace` seconds, then cancel them."""

@@ -107,7 +107,7 @@ class MonitoringService:
 
     def live_regions(self) -> frozenset[str] | None:
         """Regions with a live instance; None while the config lists no regions."""
-        return None if self.regional is None else self.region_watch.live
+        return None if self.regional is None else self.region_watch.beating
 
     @property
     def load(self) -> ScheduleLoad:

@@ -77,6 +77,7 @@ async def test_results_are_newest_first_and_capped_at_100_by_default(
         "cause": None,
         "phases_ms": {},
         "cert_expires_at": None,
+        "region": None,  # probed without regions
     }
     assert body["results"][-1]["checked_at"] == "2026-11-22T08:20:00Z"
 

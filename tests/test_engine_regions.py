@@ -112,3 +112,18 @@ def test_a_round_closed_in_a_failed_transaction_is_voted_again() -> None:
     assert len(rounds.close({"api": RULE}, ALL, T0 + timedelta(seconds=1))) == 1
     rounds.rollback()
     assert len(rounds.close({"api": RULE}, ALL, T0 + timedelta(seconds=2))) == 1
+
+
+def slow(seconds: float = 0) -> ProbeResult:
+    at = T0 + timedelta(seconds=seconds)
+    cause = "responded in 900ms, expected under 500ms"
+    return ProbeResult(ProbeState.DEGRADED, at, 0.9, cause=cause, public_cause="Slow response")
+
+
+def test_one_slow_region_does_not_make_the_round_degraded_but_k_of_them_do() -> None:
+    one = vote(RULE, T0, {"us": slow(), "eu": up(ms=120), "ap": up()}, ALL)
+    assert one is not None
+    assert (one.state, one.duration) == (ProbeState.UP, 0.12)  # the first up region's answer
+    two = vote(RULE, T0, {"us": slow(), "eu": down(), "ap": up()}, ALL)
+    assert two is not None
+    assert two.state is ProbeState.DEGRADED  # slow in us, down in eu: 2 of 3 see trouble

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from upwatch.probes.result import ProbeResult
+from upwatch.probes.result import ProbeResult, ProbeState
 
 ROUND_GRACE = timedelta(seconds=2)  # past the probe's timeout: time for its result to be stored
 
@@ -93,7 +93,19 @@ def vote(
     standing = [result for result in fresh.values() if not result.is_down]
     if not standing:
         return None
-    return replace(standing[0], checked_at=opened_at)
+    return replace(_standing(standing, len(down), rule, live), checked_at=opened_at)
+
+
+def _standing(
+    standing: Sequence[ProbeResult], down: int, rule: RegionRule, live: frozenset[str]
+) -> ProbeResult:
+    """The result a round that is not down reports: degraded (slow, a certificate to renew)
+    only when K regions see it degraded or down, as for down; else an up region's, the first
+    listed (one slow region does not make the monitor degraded)."""
+    degraded = [r for r in standing if r.state is ProbeState.DEGRADED]
+    if degraded and len(degraded) + down >= effective_confirm(rule, live):
+        return degraded[0]
+    return next((r for r in standing if r.state is ProbeState.UP), standing[0])
 
 
 def _down_from(

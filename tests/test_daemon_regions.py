@@ -20,7 +20,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from tests.daemon_helpers import Daemon, Database, daemon_config, free_port, now, wait_for
+from tests.daemon_helpers import (
+    Daemon,
+    Database,
+    daemon_config,
+    free_port,
+    gaps,
+    now,
+    wait_for,
+)
 from tests.db_fixtures import fresh_db_url
 from upwatch.engine.phase import shard_of
 from upwatch.store.tables import OUTBOX
@@ -168,6 +176,9 @@ def test_one_region_failing_is_stored_and_shown_per_region_and_pages_no_one(
     shown = {r["region"]: r["state"] for r in detail["regions"]}
     assert shown == {"us": "up", "eu": "down", "ap": "up"}
     assert detail["state"] == "up"
+    metrics = nodes["ap"].get("/metrics").text
+    for region in REGIONS:  # every region's instance beats, as seen from each of them
+        assert f'upwatch_region_up{{region="{region}"}} 1.0' in metrics
     page = nodes["ap"].get("/monitors/api").text
     assert "From each region" in page
     assert "Down: " in page
@@ -225,3 +236,59 @@ def test_two_of_three_page_once_and_losing_the_evaluator_neither_repeats_nor_end
     regional_target.fail_for()
     wait_for(lambda: db.incidents("api")[0].resolved_at is not None, "the recovery")
     assert len(db.incidents("api")) == 1
+
+
+def region_held(daemon: Daemon) -> set[int]:
+    """The shards of its region's space a daemon holds, from its own log."""
+    shards: set[int] = set()
+    for event in daemon.events():
+        if event.get("event") == "region shards taken":
+            shards |= set(event["shards"])
+        elif event.get("event") == "region shards released":
+            shards -= set(event["shards"])
+    return shards
+
+
+def test_a_killed_instance_s_region_shards_move_to_another_instance_of_that_region(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    daemons: Callable[..., Daemon],
+    regional_target: RegionalTarget,
+    database: Callable[[str], Database],
+) -> None:
+    db_url = fresh_db_url("postgres", request, tmp_path)
+    monitor = f"- {{id: api, name: API, url: '{regional_target.url}', regions: [us, eu]}}\n"
+    config = daemon_config(monitor, hook_port=free_port())
+    nodes = []
+    for name, region in (("us-1", "us"), ("us-2", "us"), ("eu-1", "eu")):
+        env = {"UPWATCH_INSTANCE": name, "UPWATCH_REGION": region}
+        node = daemons(db_url, env, name=name)
+        node.write_config(config)
+        nodes.append(node.start())
+    for node in nodes:
+        node.wait_healthy()
+    us_1, us_2, _ = nodes
+    shard = shard_of("api")
+    wait_for(
+        lambda: (
+            len(region_held(us_1)) + len(region_held(us_2)) == 64
+            and bool(region_held(us_1))
+            and bool(region_held(us_2))
+        ),
+        "the two us instances to split us's shards",
+    )
+    holder, other = (us_1, us_2) if shard in region_held(us_1) else (us_2, us_1)
+    db = database(db_url)
+    holder.kill()
+    killed = now()
+    wait_for(lambda: shard in region_held(other), "us's shard of api to move within us")
+    taken = [
+        datetime.fromisoformat(e["timestamp"])
+        for e in other.logged("region shards taken")
+        if shard in e["shards"]
+    ]
+    assert taken[-1] - killed <= TAKEOVER_LIMIT
+    wait_for(lambda: region_rows(db, "us", "up", killed) >= 3, "us probing api again")
+    probed_from_us = [r.checked_at for r in db.results("api") if r.region == "us"]
+    assert min(gaps(probed_from_us)) > 0.5  # one us instance at a time probed it, before and after
+    assert outbox_events(db, "region.unavailable") == 0  # us never went away

@@ -142,6 +142,7 @@ class MonitoringService:
             on_gain=self._gain,
             on_lose=self._lose,
             expected=self.siblings,
+            region=self.region,  # its beat says where this instance probes from
         )
         self.coordinating = asyncio.create_task(self.coordinator.run(self.stop_event))
         self.pruner = asyncio.create_task(self._prune_forever())
@@ -233,13 +234,13 @@ class MonitoringService:
 
     async def _gain_regional(self, shards: set[int]) -> None:
         self.scheduler.sync(self.holdings.owned())
-        log.info("region shards taken", region=self.region, shards=len(shards))
+        log.info("region shards taken", region=self.region, shards=sorted(shards))
 
     async def _lose_regional(self, shards: set[int], forced: bool) -> None:
         """Stop probing this region's `shards`; store what was probed before another takes
         them (their results are this region's votes, whoever evaluates)."""
         await self._stop_probing(forced)
-        log.info("region shards released", region=self.region, shards=len(shards), forced=forced)
+        log.info("region shards released", region=self.region, shards=sorted(shards), forced=forced)
 
     # ---- background -------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from upwatch.runtime.settings import Settings
 from upwatch.store import incident_effects as effects
 from upwatch.store import subscribers
 from upwatch.store.monitors import reconcile
-from upwatch.store.tables import OUTBOX, SUBSCRIBERS
+from upwatch.store.tables import OUTBOX, SUBSCRIBE_REQUESTS, SUBSCRIBERS
 from upwatch.web.app import create_app
 from upwatch.web.context import AppContext
 
@@ -489,3 +489,36 @@ async def test_the_json_feed_has_the_atom_feeds_entries_in_the_same_order(
     assert [i["id"] for i in items] == re.findall(r"<id>(tag:[^<]+)</id>", atom)
     assert len(items) == 2
     assert items[0]["content_text"] == "A bad deploy; rolling back."
+
+
+async def test_the_limit_is_shared_by_every_worker_and_instance(
+    engine: AsyncEngine, client_for: Callable[..., httpx.AsyncClient]
+) -> None:
+    loaded = config(None)
+    clock = Clock()
+    # Two processes (workers, or instances) on one database; one client alternates between them.
+    first, second = client_for(loaded, clock), client_for(loaded, clock)
+    for n in range(5):
+        answer = await (first, second)[n % 2].post(
+            "/subscribe", data={"email": f"w{n}@example.com"}
+        )
+        assert answer.status_code == 200
+    refused = await second.post("/subscribe", data={"email": "w6@example.com"})
+    assert refused.status_code == 429
+    assert len(await subscribed(engine)) == 5
+    other = client_for(loaded, clock, peer="198.51.100.9")  # another client is not held back
+    assert (await other.post("/subscribe", data={"email": "x@example.com"})).status_code == 200
+
+    clock.now += timedelta(hours=1, seconds=1)  # an hour later it may ask again
+    assert (await first.post("/subscribe", data={"email": "w7@example.com"})).status_code == 200
+
+
+async def test_client_addresses_are_not_stored(
+    engine: AsyncEngine, client_for: Callable[..., httpx.AsyncClient]
+) -> None:
+    client = client_for(config(None), Clock())
+    await client.post("/subscribe", data={"email": "a@example.com"})
+    async with engine.connect() as connection:
+        stored = [r.client for r in await connection.execute(select(SUBSCRIBE_REQUESTS))]
+    assert len(stored) == 1
+    assert "203.0.113.7" not in stored[0]

@@ -326,6 +326,17 @@ class RegionRow(Base):
     changed_at: Mapped[datetime]
 
 
+class SubscribeRequestRow(Base):
+    """One `POST /subscribe`, for the limit per client address that every worker and instance
+    shares; `client` is a keyed hash of the address (the address itself is not kept)."""
+
+    __tablename__ = "subscribe_requests"
+    __table_args__ = (Index("ix_subscribe_requests_client_at", "client", "at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
 def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
@@ -350,3 +361,4 @@ SLO_ALERTS = _table(SloAlertRow)
 SUBSCRIBERS = _table(SubscriberRow)
 REGION_VOTES = _table(RegionVoteRow)
 REGIONS = _table(RegionRow)
+SUBSCRIBE_REQUESTS = _table(SubscribeRequestRow)

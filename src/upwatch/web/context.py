@@ -50,5 +50,6 @@ class AppContext:
     state_version: Callable[[], int] = field(default=lambda: 0)
     # Regions with a live instance (None: not known here, when the config lists no regions)
     live_regions: Callable[[], frozenset[str] | None] = field(default=lambda: None)
-    # `POST /subscribe`: 5 per client address per hour, counted in this process
+    # `POST /subscribe`: 5 per client address per hour in this process, a cheap first filter
+    # (the limit itself is counted in the database, shared by every worker and instance)
     subscribe_limit: RateLimit = field(default_factory=lambda: RateLimit(5, 3600.0))

@@ -7,8 +7,10 @@ acts. `POST /unsubscribe/{token}` is RFC 8058's one-click target, so it needs no
 
 The answer to `POST /subscribe` is the same whether the address is new, pending or subscribed
 already (nobody learns who subscribes), and no page, log line or error ever shows an address.
-Each client address may ask 5 times an hour (`AppContext.subscribe_limit`); the count lives in
-this process's memory (with `--workers N` each worker counts on its own; a restart forgets).
+Each client address may ask 5 times an hour, counted in the database so that every worker and
+instance shares the count (`store/subscribe_requests.py`, a keyed hash of the address kept for
+the hour); each process's own count (`AppContext.subscribe_limit`) turns a flood away before it
+costs a write.
 The client address is the socket peer as uvicorn reports it (uvicorn takes X-Forwarded-For
 only from FORWARDED_ALLOW_IPS, by default 127.0.0.1).
 Without `status_page.subscriptions` the subscribe paths are 404; unsubscribing always works.
@@ -30,7 +32,7 @@ from upwatch.notify.subscriber_links import (
     check_confirm_token,
     check_unsubscribe_token,
 )
-from upwatch.store import subscribers
+from upwatch.store import subscribe_requests, subscribers
 from upwatch.web.ack import Page, render_page
 from upwatch.web.context import AppContext
 
@@ -98,11 +100,17 @@ async def subscribe(request: Request) -> Response:
     problem = _ready(ctx)
     if problem is not None:
         return render_page(problem)
+    assert ctx.engine is not None
+    assert ctx.settings.secret_key is not None  # _ready said so
+    now = ctx.clock()
+    key = subscribe_requests.client_key(client, ctx.settings.secret_key)
+    async with ctx.engine.begin() as connection:
+        shared = await subscribe_requests.allow(connection, key, now)
+    if shared is not None:
+        return _too_many(shared.total_seconds())
     address = await _address(request)
     if address is None:
         return render_page(BAD_ADDRESS)
-    assert ctx.engine is not None
-    now = ctx.clock()
     async with ctx.engine.begin() as connection:
         subscriber_id = await subscribers.subscribe(connection, address, now)
         if subscriber_id is not None:

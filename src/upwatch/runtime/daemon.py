@@ -10,6 +10,7 @@ for 120 s makes the process exit 1 so the restart policy brings it back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import threading
@@ -50,6 +51,7 @@ COMMAND_TIMEOUT = 60.0
 # that does not answer), the process exits anyway: all state is in the database, and an immediate
 # SIGKILL is safe too. Below Docker's and Kubernetes' default stop timeouts.
 HARD_EXIT_SECONDS = 8.0
+RELOAD_FINISH_SECONDS = 3.0  # within the hard exit, with room for the rest of the shutdown
 
 
 def utcnow() -> datetime:
@@ -76,6 +78,10 @@ class Daemon:
         self.http = HttpServer(create_app(self.ctx), settings.host, settings.port, sock=sock)
         self.stop = asyncio.Event()
         self.reload = asyncio.Event()
+        # Clear while a reload runs: shutdown waits for it rather than cancel it halfway through
+        # its transaction (on SQLite a write cut short there kept the lock from everyone else).
+        self.reload_idle = asyncio.Event()
+        self.reload_idle.set()
         self.exit_code = 0
         self.service: MonitoringService | None = None
         self.secrets: set[str] = {*loaded.secrets, *settings.secrets()}
@@ -194,6 +200,7 @@ class Daemon:
         await self.stop.wait()
         log.info("stopping: finishing probes and writing results")
         self.health.stopping = True
+        await self._reload_done(RELOAD_FINISH_SECONDS)
         for task in tasks:
             task.cancel()
         # Side by side, so a database that does not answer costs its timeout once, not thrice;
@@ -251,11 +258,22 @@ class Daemon:
     async def _reloads(self, service: MonitoringService) -> None:
         while True:
             await self.reload.wait()
+            if self.stop.is_set():
+                return  # a reload asked for while stopping: the next start reads the file
             self.reload.clear()
+            self.reload_idle.clear()
             try:
                 await self._reload(service)
             except Exception:  # a bug must not end reloading (or the daemon) silently
                 log.exception("config reload failed")
+            finally:
+                self.reload_idle.set()
+
+    async def _reload_done(self, seconds: float) -> None:
+        """Let a reload under way finish (it is cancelled after `seconds`: a silent database)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.reload_idle.wait()
 
     async def _reload(self, service: MonitoringService) -> None:
         try:

@@ -225,6 +225,7 @@ async def test_webhooks_verify_with_the_standard_webhooks_library(
         "flapping": None,
         "slo": None,
         "update": None,
+        "region": None,  # only region.unavailable / region.available name one
     }
 
 

@@ -404,15 +404,25 @@ class Daemon:
     def logged(self, event: str) -> list[dict[str, Any]]:
         return [e for e in self.events() if e.get("event") == event]
 
-    def held_shards(self) -> set[int]:
-        """The global shards this daemon (all its workers) holds now, from its own log."""
+    def held_shards(self, space: str = "shards") -> set[int]:
+        """The shards this daemon (all its workers) holds now, from its own log: the global
+        ones, or with `space="region shards"` those of its region's space."""
         shards: set[int] = set()
         for event in self.events():
-            if event.get("event") == "shards taken":
+            if event.get("event") == f"{space} taken":
                 shards |= set(event["shards"])
-            elif event.get("event") == "shards released":
+            elif event.get("event") == f"{space} released":
                 shards -= set(event["shards"])
         return shards
+
+    def took_at(self, shard: int, space: str = "shards") -> datetime:
+        """When this daemon last took `shard`, from its own log."""
+        times = [
+            datetime.fromisoformat(e["timestamp"])
+            for e in self.logged(f"{space} taken")
+            if shard in e["shards"]
+        ]
+        return times[-1]
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.output().splitlines()[-lines:])

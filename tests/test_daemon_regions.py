@@ -207,12 +207,7 @@ def test_two_of_three_page_once_and_losing_the_evaluator_neither_repeats_nor_end
     nodes[owner].kill()
     killed = now()
     new_owner = wait_for(lambda: evaluator(nodes), "another daemon to evaluate api", deadline=25)
-    taken = [
-        datetime.fromisoformat(e["timestamp"])
-        for e in nodes[new_owner].logged("shards taken")
-        if shard_of("api") in e["shards"]
-    ]
-    assert taken[-1] - killed <= TAKEOVER_LIMIT
+    assert nodes[new_owner].took_at(shard_of("api")) - killed <= TAKEOVER_LIMIT
     # The owner's region is gone: it votes unknown, and the two failing ones still decide.
     wait_for(
         lambda: outbox_events(db, "region.unavailable") == 1,
@@ -239,14 +234,7 @@ def test_two_of_three_page_once_and_losing_the_evaluator_neither_repeats_nor_end
 
 
 def region_held(daemon: Daemon) -> set[int]:
-    """The shards of its region's space a daemon holds, from its own log."""
-    shards: set[int] = set()
-    for event in daemon.events():
-        if event.get("event") == "region shards taken":
-            shards |= set(event["shards"])
-        elif event.get("event") == "region shards released":
-            shards -= set(event["shards"])
-    return shards
+    return daemon.held_shards("region shards")
 
 
 def test_a_killed_instance_s_region_shards_move_to_another_instance_of_that_region(
@@ -282,12 +270,7 @@ def test_a_killed_instance_s_region_shards_move_to_another_instance_of_that_regi
     holder.kill()
     killed = now()
     wait_for(lambda: shard in region_held(other), "us's shard of api to move within us")
-    taken = [
-        datetime.fromisoformat(e["timestamp"])
-        for e in other.logged("region shards taken")
-        if shard in e["shards"]
-    ]
-    assert taken[-1] - killed <= TAKEOVER_LIMIT
+    assert other.took_at(shard, "region shards") - killed <= TAKEOVER_LIMIT
     wait_for(lambda: region_rows(db, "us", "up", killed) >= 3, "us probing api again")
     probed_from_us = [r.checked_at for r in db.results("api") if r.region == "us"]
     assert min(gaps(probed_from_us)) > 0.5  # one us instance at a time probed it, before and after

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.config_helpers import ConfigFiles
+from upwatch.config.models import Config
 from upwatch.engine.model import EventType
 from upwatch.notify.channels.pagerduty import alert
 from upwatch.notify.channels.webhook import document
@@ -24,14 +25,21 @@ channels:
 """
 
 
+def with_policies(tmp_path: Path, escalations: str, monitors: str) -> Config:
+    """A config with the three channels, `escalations` and `monitors` (YAML lines)."""
+    text = f"version: 1\n{CHANNELS}escalations:\n{escalations}monitors:\n{monitors}"
+    return ConfigFiles(tmp_path).config(text)
+
+
+API = '  - {id: api, name: API, url: "http://127.0.0.1:1/", regions: [us, eu], escalation: ops}\n'
+
+
 def test_the_notice_goes_to_the_default_policy_s_first_step(tmp_path: Path) -> None:
-    configs = ConfigFiles(tmp_path)
-    config = configs.config(
-        "version: 1\n" + CHANNELS + "escalations:\n"
+    config = with_policies(
+        tmp_path,
         "  default: [{after: 0s, notify: [team]}, {after: 5m, notify: [pager]}]\n"
-        "  ops: [{after: 0s, notify: [ops]}]\n"
-        "monitors:\n"
-        '  - {id: api, name: API, url: "http://127.0.0.1:1/", regions: [us, eu], escalation: ops}\n'
+        "  ops: [{after: 0s, notify: [ops]}]\n",
+        API,
     )
     assert notice_channels(config, "eu") == ("team",)
 
@@ -39,13 +47,10 @@ def test_the_notice_goes_to_the_default_policy_s_first_step(tmp_path: Path) -> N
 def test_without_a_default_policy_the_first_listing_monitor_s_policy_is_used(
     tmp_path: Path,
 ) -> None:
-    configs = ConfigFiles(tmp_path)
-    config = configs.config(
-        "version: 1\n" + CHANNELS + "escalations:\n"
-        "  ops: [{after: 0s, notify: [ops, team]}, {after: 5m, notify: [pager]}]\n"
-        "monitors:\n"
-        '  - {id: web, name: Web, url: "http://127.0.0.1:1/", escalation: ops}\n'
-        '  - {id: api, name: API, url: "http://127.0.0.1:1/", regions: [us, eu], escalation: ops}\n'
+    config = with_policies(
+        tmp_path,
+        "  ops: [{after: 0s, notify: [ops, team]}, {after: 5m, notify: [pager]}]\n",
+        '  - {id: web, name: Web, url: "http://127.0.0.1:1/", escalation: ops}\n' + API,
     )
     assert notice_channels(config, "eu") == ("ops", "team")
     assert notice_channels(config, "mars") == ()  # no monitor lists it: nobody to tell
@@ -69,12 +74,8 @@ def test_without_a_default_policy_the_first_listing_monitor_s_policy_is_used(
 def test_region_messages_name_the_region_in_every_form(
     tmp_path: Path, event: EventType, subject: str, headline: str
 ) -> None:
-    configs = ConfigFiles(tmp_path)
-    config = configs.config(
-        "version: 1\n" + CHANNELS + "escalations:\n  default: [{after: 0s, notify: [team]}]\n"
-        "monitors:\n"
-        '  - {id: api, name: API, url: "http://127.0.0.1:1/", regions: [us, eu]}\n'
-    )
+    policies = "  default: [{after: 0s, notify: [team]}]\n  ops: [{after: 0s, notify: [ops]}]\n"
+    config = with_policies(tmp_path, policies, API)
     (notice,) = region_notices(config, "eu", event, AT)
     message = message_from_payload(
         key=notice.key,

@@ -259,8 +259,9 @@ class MonitorBase(Strict):
     `retry_interval` (or of `interval`, if shorter) apart, that resolve an open incident. A
     heartbeat recovers on one check-in unless it sets this itself (`defaults` do not apply)."""
     retry_interval: Duration = timedelta(seconds=20)
-    """Time between probes while the last result was down, as a duration; at least `1s`, never
-    longer than `interval`."""
+    """Time between probes while the last result was down, as a duration, counted from the start
+    of the probe that failed (a probe that times out does not push the next one later); at least
+    `1s`, never longer than `interval`."""
     escalation: str | None = None
     """Name of the escalation policy that notifies for this monitor; `none` (or no policy)
     notifies no one."""

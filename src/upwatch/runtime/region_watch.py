@@ -77,7 +77,6 @@ class RegionWatch:
         # `beating`: those with an instance that beat lately, for notices, pages and metrics.
         self.live: frozenset[str] = frozenset({region, *listed_regions(config())})
         self.beating: frozenset[str] = frozenset({region})
-        self.available: dict[str, bool] = {}
         self._lowered: set[tuple[tuple[str, ...], int]] = set()
 
     async def warn_unknown(self) -> None:
@@ -112,14 +111,14 @@ class RegionWatch:
         config = self.config()
         settled = now - self.started >= UNAVAILABLE_AFTER  # others had time to report
         known = await store.known_regions(connection)
-        silent = await store.silent_since(connection, now - UNAVAILABLE_AFTER)
-        self.available = dict(known)
         for region in listed_regions(config):
-            if region not in known:
+            found = known.get(region)
+            if found is None:
                 continue
-            if known[region] and region in silent and region not in self.beating and settled:
+            silent = found.last_seen_at < now - UNAVAILABLE_AFTER
+            if found.available and silent and region not in self.beating and settled:
                 await self._flip(connection, config, region, EventType.REGION_UNAVAILABLE, now)
-            elif not known[region] and region in self.beating:
+            elif not found.available and region in self.beating:
                 await self._flip(connection, config, region, EventType.REGION_AVAILABLE, now)
 
     async def _flip(
@@ -133,7 +132,6 @@ class RegionWatch:
         available = event is EventType.REGION_AVAILABLE
         if await store.flip(connection, region, available=available, now=at):
             await enqueue(connection, region_notices(config, region, event, at), at)
-            self.available[region] = available
             if available:
                 log.info("region available again", region=region)
             else:

@@ -96,10 +96,18 @@ async def live_regions(
     return frozenset(str(r) for r in (await connection.execute(query)).scalars())
 
 
-async def known_regions(connection: AsyncConnection) -> dict[str, bool]:
-    """Every region an instance ever reported, and whether it counts as available."""
-    rows = await connection.execute(select(REGIONS.c.name, REGIONS.c.available))
-    return {str(name): bool(available) for name, available in rows}
+@dataclass(frozen=True, slots=True)
+class KnownRegion:
+    available: bool  # as last announced
+    last_seen_at: datetime  # when one of its instances last reported it
+
+
+async def known_regions(connection: AsyncConnection) -> dict[str, KnownRegion]:
+    """Every region an instance ever reported: whether it counts as available, and when it
+    was last seen."""
+    query = select(REGIONS.c.name, REGIONS.c.available, REGIONS.c.last_seen_at)
+    rows = await connection.execute(query)
+    return {str(name): KnownRegion(bool(up), seen_at) for name, up, seen_at in rows}
 
 
 async def seen(connection: AsyncConnection, region: str, now: datetime) -> None:
@@ -118,9 +126,3 @@ async def flip(connection: AsyncConnection, region: str, *, available: bool, now
     )
     changed = await connection.execute(statement)
     return changed.rowcount == 1
-
-
-async def silent_since(connection: AsyncConnection, before: datetime) -> set[str]:
-    """Regions no instance has reported since `before`."""
-    query = select(REGIONS.c.name).where(REGIONS.c.last_seen_at < before)
-    return {str(name) for name in (await connection.execute(query)).scalars()}

@@ -62,6 +62,15 @@ def _failed(exc: BaseException, unreachable: bool) -> bool:
     return True
 
 
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if `stop` is set meanwhile (a loop's step then ends at once)."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        pass
+
+
 class ShardLocks(Protocol):
     def live(self, counted: int) -> int:
         """How many instances share the shards, given how many beat recently."""
@@ -113,12 +122,11 @@ class Coordinator:
         # takes its share, not all 64 (to hand half back seconds later, with every state loaded
         # twice), unless the others are still not there after EXPECT_FOR.
         self.expected = expected
-        # The global coordinator (regional=False) beats for the instance, in its `region`, and
+        # The global coordinator (no leader) beats for the instance, in its `region`, and
         # follows config generations; a regional one only shares its region's shard space with
         # the live instances of that region (monitors that list regions are probed per region).
         self.region = region
         self.leader = leader  # set for a regional coordinator: the instance's global one
-        self.regional = leader is not None
         self.held: set[int] = set()
         self.stepped_down = False
         start = zlib.crc32(instance.encode()) % SHARDS
@@ -136,11 +144,11 @@ class Coordinator:
                 if unreachable:
                     log.info("coordination resumed")
                 unreachable = False
-            try:
-                async with asyncio.timeout(STEP_SECONDS):
-                    await stop.wait()
-            except TimeoutError:
-                pass
+            await pause(stop, STEP_SECONDS)
+
+    @property
+    def regional(self) -> bool:
+        return self.leader is not None
 
     async def confirmed(self, connection: AsyncConnection, now: datetime) -> bool:
         """Whether this instance surely holds every shard it thinks it holds, for as long as

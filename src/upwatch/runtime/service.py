@@ -26,7 +26,7 @@ from upwatch.config.models import MonitorBase
 from upwatch.engine.phase import shard_of
 from upwatch.probes.prober import Prober
 from upwatch.probes.result import ProbeResult
-from upwatch.runtime.coordination import STEP_SECONDS, UNREACHABLE, Coordinator
+from upwatch.runtime.coordination import STEP_SECONDS, UNREACHABLE, Coordinator, pause
 from upwatch.runtime.database_errors import is_contention
 from upwatch.runtime.evaluator import Evaluator
 from upwatch.runtime.health import Health
@@ -189,11 +189,7 @@ class MonitoringService:
             except UNREACHABLE as exc:
                 if not is_contention(exc):
                     log.debug("region step skipped", error=type(exc).__name__)
-            try:
-                async with asyncio.timeout(STEP_SECONDS):
-                    await self.stop_event.wait()
-            except TimeoutError:
-                pass
+            await pause(self.stop_event, STEP_SECONDS)
 
     async def reload(self, loaded: LoadedConfig) -> None:
         """Apply a new config (SIGHUP): same ids keep their history and state."""

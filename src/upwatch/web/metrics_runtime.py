@@ -158,32 +158,24 @@ def _probing_families(p: ProbingCounts) -> Iterator[Metric]:
         "1 when a newer config generation runs elsewhere and this instance only serves pages",
         p.serving_only,
     )
-    yield _by_region(
-        CounterMetricFamily(
-            "upwatch_probes_started", "Probes started since start, by region", labels=["region"]
-        ),
-        p.region,
-        p.probes,
-    )
-    yield _by_region(
-        CounterMetricFamily(
+    counted = (
+        ("upwatch_probes_started", "Probes started since start", p.probes),
+        (
             "upwatch_probe_slots_skipped",
             "Scheduled probes skipped since start because the monitor's previous probe had not "
-            "started yet (the machine cannot keep up: intervals stretch), by region",
-            labels=["region"],
+            "started yet (the machine cannot keep up: intervals stretch)",
+            p.skipped,
         ),
-        p.region,
-        p.skipped,
-    )
-    yield _by_region(
-        CounterMetricFamily(
+        (
             "upwatch_probes_late",
-            "Probes started more than 1 s after their slot, since start, by region",
-            labels=["region"],
+            "Probes started more than 1 s after their slot, since start",
+            p.late,
         ),
-        p.region,
-        p.late,
     )
+    for name, documentation, value in counted:
+        family = CounterMetricFamily(name, f"{documentation}, by region", labels=["region"])
+        family.add_metric([p.region], value)
+        yield family
     if p.regions:
         region_up = GaugeMetricFamily(
             "upwatch_region_up",
@@ -204,11 +196,6 @@ def _probing_families(p: ProbingCounts) -> Iterator[Metric]:
         "1 while probing falls behind schedule (p99 lag over 1 s or slots skipped)",
         p.overloaded,
     )
-
-
-def _by_region(family: CounterMetricFamily, region: str, value: float) -> Metric:
-    family.add_metric([region], value)
-    return family
 
 
 def _pipeline(buffered: int, dropped: int, written: int, database_up: bool) -> Iterator[Metric]:

@@ -10,6 +10,7 @@ read rows back. Nothing sleeps.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -361,12 +362,16 @@ def app_context(harness: Harness) -> AppContext:
 
 
 @pytest.fixture
-async def make_client() -> AsyncIterator[Callable[[Harness], httpx.AsyncClient]]:
-    """A factory of HTTP clients talking to `create_app` in-process, closed after the test."""
+async def make_client() -> AsyncIterator[Callable[..., httpx.AsyncClient]]:
+    """A factory of HTTP clients talking to `create_app` in-process, closed after the test;
+    `api_token` sets the app's UPWATCH_API_TOKEN."""
     opened: list[httpx.AsyncClient] = []
 
-    def make(harness: Harness) -> httpx.AsyncClient:
-        transport = httpx.ASGITransport(app=create_app(app_context(harness)))
+    def make(harness: Harness, *, api_token: str | None = None) -> httpx.AsyncClient:
+        ctx = app_context(harness)
+        if api_token is not None:
+            ctx.settings = dataclasses.replace(ctx.settings, api_token=api_token)
+        transport = httpx.ASGITransport(app=create_app(ctx))
         client = httpx.AsyncClient(transport=transport, base_url="http://status.acme.test")
         opened.append(client)
         return client

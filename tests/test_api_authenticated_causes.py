@@ -4,16 +4,14 @@ a cache that serves anyone else."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.store_helpers import Harness, MakeHarness, app_context, at, config, down, http, up
-from upwatch.web.app import create_app
+from tests.store_helpers import Harness, MakeHarness, at, config, down, http, up
 
 TOKEN = "api-token-for-causes-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -46,22 +44,14 @@ async def harness(make_harness: MakeHarness) -> Harness:
 
 
 @pytest.fixture
-async def make_api() -> AsyncIterator[MakeApi]:
+def make_api(make_client: Callable[..., httpx.AsyncClient]) -> MakeApi:
     """Clients on an app whose UPWATCH_API_TOKEN is `token`, with the daemon's own page cache
     (a snapshot is reused between requests, as in production)."""
-    opened: list[httpx.AsyncClient] = []
 
     def make(harness: Harness, token: str | None = TOKEN) -> httpx.AsyncClient:
-        ctx = app_context(harness)
-        ctx.settings = dataclasses.replace(ctx.settings, api_token=token)
-        transport = httpx.ASGITransport(app=create_app(ctx))
-        client = httpx.AsyncClient(transport=transport, base_url="http://status.acme.test")
-        opened.append(client)
-        return client
+        return make_client(harness, api_token=token)
 
-    yield make
-    for client in opened:
-        await client.aclose()
+    return make
 
 
 def causes(path: str, body: dict[str, Any]) -> list[str | None]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.store_helpers import (
     Harness,
     MakeHarness,
-    app_context,
     at,
     config,
     down,
@@ -24,7 +22,6 @@ from tests.store_helpers import (
     up,
 )
 from upwatch.store.tables import OUTBOX
-from upwatch.web.app import create_app
 
 MakeClient = Callable[[Harness], httpx.AsyncClient]
 TOKEN = "t0ken-for-the-api-0123456789"
@@ -33,21 +30,13 @@ UPDATED = "incident.updated"
 
 
 @pytest.fixture
-async def writer() -> Any:
+def writer(make_client: Callable[..., httpx.AsyncClient]) -> Any:
     """A client on an app whose UPWATCH_API_TOKEN is TOKEN (or `token`)."""
-    opened: list[httpx.AsyncClient] = []
 
     def make(harness: Harness, token: str | None = TOKEN) -> httpx.AsyncClient:
-        ctx = app_context(harness)
-        ctx.settings = dataclasses.replace(ctx.settings, api_token=token)
-        transport = httpx.ASGITransport(app=create_app(ctx))
-        client = httpx.AsyncClient(transport=transport, base_url="http://status.acme.test")
-        opened.append(client)
-        return client
+        return make_client(harness, api_token=token)
 
-    yield make
-    for client in opened:
-        await client.aclose()
+    return make
 
 
 def declaring(**fields: Any) -> dict[str, Any]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from xml.etree import ElementTree
 
 import httpx
 import pytest
 
-from tests.store_helpers import Harness, MakeHarness, app_context, at, config, down, http
-from upwatch.web.app import create_app
+from tests.store_helpers import Harness, MakeHarness, at, config, down, http
 
 TOKEN = "t0ken-for-the-api-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -18,21 +16,15 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @pytest.fixture
-async def client_of() -> AsyncIterator[Callable[[Harness], httpx.AsyncClient]]:
+def client_of(
+    make_client: Callable[..., httpx.AsyncClient],
+) -> Callable[[Harness], httpx.AsyncClient]:
     """One app both writes (with the token) and serves the pages, so a write shows at once."""
-    opened: list[httpx.AsyncClient] = []
 
     def make(harness: Harness) -> httpx.AsyncClient:
-        ctx = app_context(harness)
-        ctx.settings = dataclasses.replace(ctx.settings, api_token=TOKEN)
-        transport = httpx.ASGITransport(app=create_app(ctx))
-        client = httpx.AsyncClient(transport=transport, base_url="http://status.acme.test")
-        opened.append(client)
-        return client
+        return make_client(harness, api_token=TOKEN)
 
-    yield make
-    for client in opened:
-        await client.aclose()
+    return make
 
 
 async def test_updates_show_under_the_incident_on_the_page_and_the_monitor_page(
